@@ -1,0 +1,1 @@
+//! Working calendar and deadlines.

@@ -1,0 +1,2 @@
+//! The `motcua` command line.
+fn main() {}
