@@ -8,4 +8,48 @@
 
 pub mod calendar;
 pub mod catalogue;
+pub mod code;
+pub mod dossier;
+pub mod report;
 pub mod units;
+
+use calendar::{CalendarConfig, WorkCalendar};
+use catalogue::Catalogue;
+use dossier::{Context, RuleBook};
+use units::{AgencyDirectory, UnitRegistry};
+
+/// The reference data a deployment decides with, owned: catalogue, calendar, rule sets, offices.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// Every procedure version.
+    pub catalogue: Catalogue,
+    /// The working calendar.
+    pub calendar: WorkCalendar,
+    /// The rule sets.
+    pub rules: RuleBook,
+    /// Offices over the unit lists.
+    pub agencies: AgencyDirectory,
+}
+
+impl Reference {
+    /// The shipped data: both official unit lists, the sample catalogue, the 2024–2026 holiday
+    /// table with default office hours, and the Decree 61 / Decree 118 rule sets.
+    pub fn official() -> Reference {
+        Reference {
+            catalogue: Catalogue::embedded(),
+            calendar: WorkCalendar::new(CalendarConfig::default()),
+            rules: RuleBook::default(),
+            agencies: AgencyDirectory::derived(UnitRegistry::official()),
+        }
+    }
+
+    /// Borrowed view for `decide`.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            catalogue: &self.catalogue,
+            calendar: &self.calendar,
+            rules: &self.rules,
+            agencies: &self.agencies,
+        }
+    }
+}
