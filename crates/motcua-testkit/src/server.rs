@@ -59,6 +59,7 @@ pub struct NatsServerBuilder {
     sync_always: bool,
     port: Option<u16>,
     ready_timeout: Duration,
+    allow_below_floor: bool,
 }
 
 impl Default for NatsServerBuilder {
@@ -69,6 +70,7 @@ impl Default for NatsServerBuilder {
             sync_always: true,
             port: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,
+            allow_below_floor: false,
         }
     }
 }
@@ -111,13 +113,27 @@ impl NatsServerBuilder {
         self
     }
 
+    /// Accepts an explicit binary below the version floor. Only for tests that check that motcua
+    /// itself refuses such a server at connect.
+    #[must_use]
+    pub fn allow_below_floor(mut self, allow: bool) -> Self {
+        self.allow_below_floor = allow;
+        self
+    }
+
     /// Starts the server and waits until it accepts clients with JetStream up.
     ///
     /// # Errors
     /// No usable binary, the process could not start, exited, or was not ready in time (the
     /// error carries the log tail).
     pub async fn start(self) -> Result<NatsServer, TestkitError> {
-        let binary = resolve_binary(self.binary)?;
+        let binary = match (&self.binary, self.allow_below_floor) {
+            (Some(path), true) => {
+                locate::check_explicit(path, "the binary given to the test kit")?;
+                path.clone()
+            }
+            _ => resolve_binary(self.binary)?,
+        };
         let config = NodeConfig {
             server_name: self.server_name,
             client_port: self.port,
