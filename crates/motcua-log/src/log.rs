@@ -164,14 +164,23 @@ pub struct EventLog {
 }
 
 impl EventLog {
-    /// Connects, checks the server version against the floor and logs it.
+    /// Connects to one server or a comma-separated list of a cluster's servers, checks the
+    /// server version against the floor and logs it.
     pub async fn connect(url: &str, settings: LogSettings) -> Result<EventLog, LogError> {
+        let addrs = url
+            .split(',')
+            .map(|u| u.trim().parse::<async_nats::ServerAddr>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| LogError::Connect {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })?;
         let client = async_nats::ConnectOptions::new()
             .name("motcua")
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(5))
             .max_reconnects(None)
-            .connect(url)
+            .connect(addrs)
             .await
             .map_err(|e| LogError::Connect {
                 url: url.to_owned(),
@@ -379,6 +388,7 @@ impl EventLog {
     /// Reads a dossier's whole history with batched direct gets (no consumer per dossier) and
     /// verifies its hash chain.
     pub async fn read_dossier(&self, key: &DossierKey) -> Result<Vec<StoredCommit>, LogError> {
+        self.ensure_dossier_stream(key.province()).await?;
         let stream = dossier_stream(key.province());
         let subject = key.subject();
         let raw = self.direct_get_batch(&stream, &subject, 1).await?;
