@@ -7,6 +7,7 @@
 
 pub mod codes;
 pub mod envelope;
+pub mod locate;
 mod log;
 pub mod server;
 pub mod subject;

@@ -6,7 +6,8 @@
 //! The first candidate found is the one used; a version below [`MINIMUM_VERSION`] is refused
 //! rather than skipped, so a stale binary is reported instead of silently shadowed.
 //!
-//! This module depends on nothing but std and `thiserror`, so it can move to a shared crate.
+//! The `motcua` binary uses it to find the server it embeds; the test kit uses it to find the
+//! servers it starts.
 //! [`locate`] and [`find_in`] take their inputs explicitly ([`Lookup`]), so tests never need to
 //! set environment variables (which would race with other tests in the same process).
 
@@ -52,6 +53,12 @@ impl ServerVersion {
             minor,
             patch,
         }
+    }
+
+    /// Parses a bare version as servers announce it in INFO: `2.14.6`, `v2.12.0-RC.1`.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::parse_version_output(&format!("nats-server: {}", text.trim()))
     }
 
     /// Parses the output of `nats-server --version`, e.g. `nats-server: v2.14.6`.

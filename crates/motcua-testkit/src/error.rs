@@ -5,7 +5,7 @@ use std::io;
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use crate::locate::LocateError;
+use motcua_log::locate::LocateError;
 
 /// Why a nats-server could not be found, started, stopped or probed.
 ///

@@ -33,7 +33,7 @@
 mod cluster;
 mod config;
 mod error;
-pub mod locate;
+pub use motcua_log::locate;
 mod server;
 
 use std::path::{Path, PathBuf};

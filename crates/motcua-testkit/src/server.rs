@@ -10,7 +10,7 @@ use tokio::time::{Instant, sleep};
 
 use crate::config::NodeConfig;
 use crate::error::TestkitError;
-use crate::locate;
+use motcua_log::locate;
 
 /// How long a start may take before it is reported as failed.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(15);
