@@ -9,6 +9,8 @@
 //! a stale entry is detected by the append's sequence check, and deleting the cache loses nothing.
 //! A command retried with the same id gets the same answer as the first time.
 
+pub mod nats;
+
 use std::sync::Arc;
 use std::time::Duration;
 
