@@ -280,7 +280,7 @@ impl CommandService {
                         events: events.clone(),
                     });
                     self.store(key, &history);
-                    tracing::info!(
+                    tracing::debug!(
                         dossier = %key,
                         command = command.body.name(),
                         stream_seq = appended.stream_seq,

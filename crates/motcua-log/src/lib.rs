@@ -6,6 +6,7 @@
 //! dossier-code allocation and subscriptions.
 
 pub mod codes;
+pub mod embedded;
 pub mod envelope;
 pub mod locate;
 mod log;

@@ -1,15 +1,15 @@
 //! A JetStream cluster of nats-server processes on loopback.
 
-use std::net::TcpListener;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
+use motcua_log::embedded::ClusterConfig;
 use tokio::time::{Instant, sleep};
 
-use crate::config::{ClusterConfig, NodeConfig};
 use crate::error::TestkitError;
-use crate::server::{NatsServer, resolve_binary};
+use crate::server::{NatsServer, node_config, resolve_binary, temp_dir};
 
 /// How long a cluster may take to form (every node up, JetStream meta leader elected).
 pub const DEFAULT_CLUSTER_READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -99,38 +99,26 @@ impl NatsClusterBuilder {
         let ports = free_ports(2 * self.size)
             .map_err(|e| TestkitError::io("picking free loopback ports", e))?;
         let (client_ports, route_ports) = ports.split_at(self.size);
+        let deadline = Instant::now() + self.ready_timeout;
         let mut nodes = Vec::with_capacity(self.size);
+        // Launch all before waiting: a member only finishes forming with its peers up.
         for i in 0..self.size {
             let routes = route_ports
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
-                .map(|(_, port)| *port)
+                .map(|(_, port)| SocketAddr::from((Ipv4Addr::LOCALHOST, *port)))
                 .collect();
-            let config = NodeConfig {
-                server_name: node_name(i),
-                client_port: Some(client_ports[i]),
-                sync_always: self.sync_always,
-                cluster: Some(ClusterConfig {
-                    name: CLUSTER_NAME.to_owned(),
-                    port: route_ports[i],
-                    routes,
-                }),
-            };
-            nodes.push(NatsServer::unstarted(
-                binary.to_path_buf(),
-                config,
-                self.ready_timeout,
-            )?);
+            let dir = temp_dir()?;
+            let mut config = node_config(&dir, node_name(i), self.ready_timeout);
+            config.client_port = Some(client_ports[i]);
+            config.sync_always = self.sync_always;
+            config.cluster = Some(ClusterConfig::new(CLUSTER_NAME, route_ports[i], routes));
+            nodes.push(NatsServer::launch(binary.to_path_buf(), dir, config)?);
         }
         let mut cluster = NatsCluster { nodes };
-        let deadline = Instant::now() + self.ready_timeout;
-        // Launch all before waiting: a member only finishes forming with its peers up.
         for node in &mut cluster.nodes {
-            node.spawn()?;
-        }
-        for node in &mut cluster.nodes {
-            node.wait_ready(deadline).await?;
+            node.wait_ready().await?;
         }
         for i in 0..cluster.size() {
             cluster.wait_node_joined(i, deadline).await?;
@@ -348,7 +336,7 @@ impl NatsCluster {
         let node = &self.nodes[index];
         let url = node.client_url();
         loop {
-            let log = std::fs::read_to_string(node.log_path()).unwrap_or_default();
+            let log = node.current_log();
             let last = if !knows_meta_leader(&log) {
                 "no JetStream meta leader in the node's log yet".to_owned()
             } else {

@@ -5,6 +5,7 @@ use std::io;
 use std::process::ExitStatus;
 use std::time::Duration;
 
+use motcua_log::embedded::EmbeddedError;
 use motcua_log::locate::LocateError;
 
 /// Why a nats-server could not be found, started, stopped or probed.
@@ -27,6 +28,10 @@ pub enum TestkitError {
         #[source]
         source: io::Error,
     },
+    /// Another failure of the process layer, [`motcua_log::embedded`] (such as a server still
+    /// running on the same work dir).
+    #[error("{0}")]
+    Server(EmbeddedError),
     /// The server process exited while starting.
     #[error("nats-server {server} exited during startup ({status}); log tail:\n{log_tail}")]
     Exited {
@@ -100,6 +105,46 @@ impl TestkitError {
         Self::Nats {
             context: context.into(),
             source: Box::new(source),
+        }
+    }
+}
+
+/// The process errors of [`motcua_log::embedded`] as the kit has always reported them.
+impl From<EmbeddedError> for TestkitError {
+    fn from(error: EmbeddedError) -> Self {
+        match error {
+            EmbeddedError::Locate(e) => Self::Locate(e),
+            EmbeddedError::Io { context, source } => Self::Io { context, source },
+            EmbeddedError::Exited {
+                server,
+                status,
+                log_tail,
+            } => Self::Exited {
+                server,
+                status,
+                log_tail,
+            },
+            EmbeddedError::NotReady {
+                server,
+                timeout,
+                waiting_for,
+                log_tail,
+            } => Self::NotReady {
+                server,
+                timeout,
+                waiting_for,
+                log_tail,
+            },
+            EmbeddedError::StopTimeout {
+                server,
+                timeout,
+                log_tail,
+            } => Self::StopTimeout {
+                server,
+                timeout,
+                log_tail,
+            },
+            other => Self::Server(other),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! projectors, the end-to-end tests) are tested against the server itself.
 //! This kit starts nats-server the way the nats.rs test harness does: a config file and a
 //! JetStream store in a temporary directory, a server-chosen port read back from the log, and
-//! cleanup on drop.
+//! cleanup on drop. The process handling itself is [`motcua_log::embedded`], shared with the
+//! `motcua` binary's embedded server; the kit adds the temporary directories, the test
+//! defaults, clusters and leader lookup.
 //! It offers:
 //!
 //! - [`NatsServer`]: one node, with `sync_interval: always` (fsync before ack) by default as in
@@ -31,7 +33,6 @@
 //! ```
 
 mod cluster;
-mod config;
 mod error;
 pub use motcua_log::locate;
 mod server;
