@@ -1,2 +1,83 @@
-//! The `motcua` command line.
-fn main() {}
+//! The `motcua` command line: runs the one-stop dossier service and its tools.
+//!
+//! Every subcommand has `--help`. Errors end the process with a non-zero exit code and one line
+//! saying why; logs go to stderr as structured `tracing` output (`MOTCUA_LOG` sets the filter).
+
+/// Prints a line on standard output. A closed pipe (`motcua units | head`) ends the output
+/// quietly instead of panicking as `println!` would.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// motcua: one-stop ("một cửa, một cửa liên thông") handling of administrative dossiers.
+#[derive(Debug, Parser)]
+#[command(name = "motcua", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run everything on this machine: a nats-server (unless --nats-url is given), the event
+    /// streams and the command service; Ctrl-C stops it all.
+    Up(cmd::up::Args),
+    /// Send one command (JSON) to a running motcua over NATS and print the answer.
+    Send(cmd::send::Args),
+    /// Verify the hash chain of one dossier or of a whole province's stream.
+    Verify(cmd::verify::Args),
+    /// Summarise an official list of administrative units, or one province of it.
+    Units(cmd::units::Args),
+    /// Validate the procedure catalogue (the shipped one or a CSV file) and summarise it.
+    Catalogue(cmd::catalogue::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("motcua: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Up(args) => cmd::up::run(args).await,
+            Command::Send(args) => cmd::send::run(args).await,
+            Command::Verify(args) => cmd::verify::run(args).await,
+            Command::Units(args) => cmd::units::run(args),
+            Command::Catalogue(args) => cmd::catalogue::run(args),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // One line: the error and its causes.
+            eprintln!("motcua: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MOTCUA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .compact()
+        .init();
+}

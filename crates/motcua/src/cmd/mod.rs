@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub mod catalogue;
+pub mod send;
+pub mod units;
+pub mod up;
+pub mod verify;

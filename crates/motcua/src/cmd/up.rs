@@ -1,0 +1,211 @@
+//! `motcua up`: everything on one machine.
+//!
+//! Without `--nats-url` (or `NATS_URL`) it starts its own nats-server, the pinned release found
+//! in the project's lookup order, storing under `<data-dir>/nats` with fsync before every ack,
+//! and stops it on exit. Then it connects (refusing servers below the floor), opens the
+//! write-side cache under `<data-dir>/sled`, and serves commands over NATS request/reply.
+//! `--demo` walks a dossier through its whole life at a Hồ Chí Minh City ward and keeps serving.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use jiff::Timestamp;
+use motcua_command::CommandService;
+use motcua_domain::Reference;
+use motcua_log::embedded::EmbeddedServer;
+use motcua_log::{EventLog, LogSettings};
+
+/// Arguments of `motcua up`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where motcua keeps its files: the embedded server's store and the sled caches.
+    #[arg(long, env = "MOTCUA_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Use this NATS server (or comma-separated cluster) instead of starting one.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+    /// Client port of the embedded nats-server (0: any free port).
+    #[arg(long, env = "MOTCUA_NATS_PORT", default_value_t = 14222)]
+    pub nats_port: u16,
+    /// Stream replicas: 1 on a single node, 3 on a cluster.
+    #[arg(long, default_value_t = 1)]
+    pub replicas: usize,
+    /// Walk a demo dossier through its whole life, then keep serving.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("cannot create the data directory {}", args.data_dir.display()))?;
+    let mut embedded = None;
+    let url = match &args.nats_url {
+        Some(url) => url.clone(),
+        None => {
+            let port = (args.nats_port != 0).then_some(args.nats_port);
+            let server = EmbeddedServer::start_in(&args.data_dir, port)
+                .await
+                .context("cannot start the embedded nats-server")?;
+            let url = server.client_url();
+            say!(
+                "nats-server started at {url} (store {}, fsync before every ack)",
+                args.data_dir.join("nats").display()
+            );
+            embedded = Some(server);
+            url
+        }
+    };
+    let result = serve(&args, &url).await;
+    if let Some(server) = embedded.as_mut() {
+        server.stop_graceful().await.context("stopping nats-server")?;
+        say!("nats-server stopped");
+    }
+    result
+}
+
+async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
+    let settings = LogSettings {
+        replicas: args.replicas,
+        ..LogSettings::default()
+    };
+    let log = EventLog::connect(url, settings).await?;
+    say!("connected to nats-server {}", log.server_version());
+    let db_path = args.data_dir.join("sled");
+    let db = sled::open(&db_path)
+        .with_context(|| format!("cannot open the cache at {}", db_path.display()))?;
+    let cache = db.open_tree("write_cache")?;
+    let service = CommandService::new(log, cache, Arc::new(Reference::official()));
+    let server = tokio::spawn(motcua_command::nats::serve(service.clone()));
+
+    say!("commands: NATS request/reply on motcua.cmd.<province>.<office> (see docs/events.md)");
+    if args.demo {
+        demo::run(&service, Timestamp::now()).await?;
+    }
+    say!("motcua is up; Ctrl-C stops it");
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+        r = server => {
+            r.context("the command service stopped")?.context("the command service failed")?;
+        }
+    }
+    say!("stopping");
+    db.flush_async().await.context("flushing the cache")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+mod demo {
+    //! A dossier's whole life at the one-stop desk of Phường Sài Gòn, printed step by step.
+
+    use jiff::Timestamp;
+    use motcua_command::CommandService;
+    use motcua_domain::catalogue::Channel;
+    use motcua_domain::dossier::{
+        Actor, Applicant, Command, CommandBody, Proposal, ReturnMethod, Role,
+    };
+    use motcua_domain::units::AgencyId;
+    use motcua_log::CommitMeta;
+    use uuid::Uuid;
+
+    pub async fn run(service: &CommandService, now: Timestamp) -> anyhow::Result<()> {
+        let desk: AgencyId = "MC.26740".parse()?;
+        let office: AgencyId = "UB.26740".parse()?;
+        let key = service.new_key(&desk)?;
+        let reception = Actor::officer("demo-tiepnhan", Role::Reception, desk.clone());
+        let officer = Actor::officer("demo-chuyenvien", Role::HandlingOfficer, office.clone());
+        let head = Actor::officer("demo-lanhdao", Role::Approver, office.clone());
+        let clerk = Actor::officer("demo-vanthu", Role::Clerk, office.clone());
+        let steps: Vec<(&str, Actor, CommandBody)> = vec![
+            (
+                "tiếp nhận (receive)",
+                reception.clone(),
+                CommandBody::Receive {
+                    code: None,
+                    procedure: Some("1.004194".parse()?),
+                    channel: Some(Channel::Direct),
+                    applicant: Some(Applicant::named("Công dân minh hoạ")),
+                    handling_agency: office.clone(),
+                    digitised: true,
+                },
+            ),
+            (
+                "chuyển xử lý (forward)",
+                reception.clone(),
+                CommandBody::Forward {
+                    to: office.clone(),
+                    note: None,
+                },
+            ),
+            (
+                "phân công (assign)",
+                head.clone(),
+                CommandBody::Assign {
+                    officer: officer.id.clone(),
+                },
+            ),
+            (
+                "thẩm định (appraise)",
+                officer.clone(),
+                CommandBody::Appraise {
+                    proposal: Proposal::Grant,
+                    opinion: "Hồ sơ đủ điều kiện".into(),
+                },
+            ),
+            ("trình duyệt (submit for approval)", officer.clone(), CommandBody::SubmitForApproval),
+            ("phê duyệt (approve)", head, CommandBody::Approve),
+            (
+                "ban hành (issue)",
+                clerk.clone(),
+                CommandBody::Issue {
+                    document_no: "01/XN-DEMO".into(),
+                    electronic: true,
+                },
+            ),
+            ("có kết quả (result ready)", clerk, CommandBody::MarkResultReady),
+            (
+                "trả kết quả (return)",
+                reception,
+                CommandBody::ReturnResult {
+                    method: ReturnMethod::Desk,
+                },
+            ),
+        ];
+        say!("demo dossier {key} (temporary residence, 3 working days):");
+        for (label, actor, body) in steps {
+            let command = Command {
+                id: Uuid::now_v7(),
+                actor,
+                body,
+            };
+            let out = service
+                .handle(&key, command, CommitMeta::default(), now)
+                .await?;
+            let code = out.code.map(|c| c.to_string()).unwrap_or_default();
+            say!(
+                "  {label:<34} status {:>2}  message {:>5}  {code}",
+                out.status_code.unwrap_or(0),
+                out.stream_seq
+            );
+        }
+        let state = service.load(&key).await?;
+        let cal = &service.reference().calendar;
+        let local = |t: Option<Timestamp>| {
+            t.map(|t| cal.local(t).strftime("%d/%m/%Y %H:%M").to_string())
+                .unwrap_or_default()
+        };
+        say!(
+            "  received {}, due {}, result ready {}: {}",
+            local(state.received_at),
+            local(state.due_at),
+            local(state.resolved_at),
+            match state.timeliness {
+                Some(motcua_domain::calendar::Timeliness::Early) => "trước hạn (early)",
+                Some(motcua_domain::calendar::Timeliness::OnTime) => "đúng hạn (on time)",
+                Some(motcua_domain::calendar::Timeliness::Late) => "quá hạn (late)",
+                None => "",
+            }
+        );
+        Ok(())
+    }
+}
