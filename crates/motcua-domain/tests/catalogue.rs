@@ -171,7 +171,10 @@ fn a_channel_offered_without_a_stated_time_is_told_apart_from_one_not_offered() 
         .expect("certified copy");
     assert!(certified_copy.offers(Channel::Direct));
     assert_eq!(
-        certified_copy.time_limit(Channel::Direct).map(|t| t.to_string()).as_deref(),
+        certified_copy
+            .time_limit(Channel::Direct)
+            .map(|t| t.to_string())
+            .as_deref(),
         Some("same_day")
     );
     assert!(!certified_copy.offers(Channel::Online));

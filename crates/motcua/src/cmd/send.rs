@@ -28,7 +28,9 @@ pub struct Args {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut text = String::new();
     if args.file.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text).context("reading standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("reading standard input")?;
     } else {
         text = std::fs::read_to_string(&args.file)
             .with_context(|| format!("cannot read {}", args.file.display()))?;
@@ -36,7 +38,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let request: CommandRequest =
         serde_json::from_str(&text).context("the command is not valid command JSON")?;
     if args.province.len() != 2 || !args.province.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("--province must be a 2-digit province code, not {:?}", args.province);
+        bail!(
+            "--province must be a 2-digit province code, not {:?}",
+            args.province
+        );
     }
     let subject = command_subject(&args.province, &request.actor);
     let client = async_nats::connect(args.nats_url.as_str())

@@ -19,11 +19,26 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let registry = UnitRegistry::official();
     let Some(graph) = registry.graph(&args.list) else {
-        let known: Vec<_> = registry.graphs().iter().map(|g| g.id().to_string()).collect();
-        bail!("unknown unit list {:?}; known lists: {}", args.list, known.join(", "));
+        let known: Vec<_> = registry
+            .graphs()
+            .iter()
+            .map(|g| g.id().to_string())
+            .collect();
+        bail!(
+            "unknown unit list {:?}; known lists: {}",
+            args.list,
+            known.join(", ")
+        );
     };
-    let code: Option<UnitCode> = args.unit.as_deref().map(str::parse).transpose().context("--unit")?;
-    let to = graph.valid_to().map_or_else(|| "today".to_owned(), |d| d.to_string());
+    let code: Option<UnitCode> = args
+        .unit
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .context("--unit")?;
+    let to = graph
+        .valid_to()
+        .map_or_else(|| "today".to_owned(), |d| d.to_string());
     say!("{} (in force {} – {})", graph.id(), graph.valid_from(), to);
     for level in graph.levels() {
         say!("  {:<9} {:>6}", level.as_str(), graph.count(level));
@@ -42,7 +57,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !path.is_empty() {
         say!("{}", path.join(" › "));
     }
-    say!("{} {} ({}, {})", unit.code, unit.name, unit.kind, unit.level);
+    say!(
+        "{} {} ({}, {})",
+        unit.code,
+        unit.name,
+        unit.kind,
+        unit.level
+    );
     let below = graph.descendants(&code);
     for level in [UnitLevel::District, UnitLevel::Commune] {
         let n = below.iter().filter(|u| u.level == level).count();

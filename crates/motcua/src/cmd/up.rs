@@ -38,8 +38,12 @@ pub struct Args {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("cannot create the data directory {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            args.data_dir.display()
+        )
+    })?;
     let mut embedded = None;
     let url = match &args.nats_url {
         Some(url) => url.clone(),
@@ -59,7 +63,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let result = serve(&args, &url).await;
     if let Some(server) = embedded.as_mut() {
-        server.stop_graceful().await.context("stopping nats-server")?;
+        server
+            .stop_graceful()
+            .await
+            .context("stopping nats-server")?;
         say!("nats-server stopped");
     }
     result
@@ -152,7 +159,11 @@ mod demo {
                     opinion: "Hồ sơ đủ điều kiện".into(),
                 },
             ),
-            ("trình duyệt (submit for approval)", officer.clone(), CommandBody::SubmitForApproval),
+            (
+                "trình duyệt (submit for approval)",
+                officer.clone(),
+                CommandBody::SubmitForApproval,
+            ),
             ("phê duyệt (approve)", head, CommandBody::Approve),
             (
                 "ban hành (issue)",
@@ -162,7 +173,11 @@ mod demo {
                     electronic: true,
                 },
             ),
-            ("có kết quả (result ready)", clerk, CommandBody::MarkResultReady),
+            (
+                "có kết quả (result ready)",
+                clerk,
+                CommandBody::MarkResultReady,
+            ),
             (
                 "trả kết quả (return)",
                 reception,

@@ -51,7 +51,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             .await
             .context("the stream stopped answering")?
             .context("the replay ended early")??;
-        let seq = msg.info().map_err(|e| anyhow::anyhow!("{e}"))?.stream_sequence;
+        let seq = msg
+            .info()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .stream_sequence;
         let subject = msg.subject.to_string();
         let prev = tips.get(&subject).map_or("", String::as_str);
         match Envelope::decode(&msg.payload) {
