@@ -9,6 +9,7 @@
 //! a stale entry is detected by the append's sequence check, and deleting the cache loses nothing.
 //! A command retried with the same id gets the same answer as the first time.
 
+pub mod import;
 pub mod nats;
 
 use std::sync::Arc;
@@ -139,10 +140,10 @@ impl History {
     }
 
     fn outcome_of(&self, key: &DossierKey, command_id: Uuid) -> Option<Outcome> {
-        let idx = self
-            .commits
-            .iter()
-            .position(|c| c.command_id == command_id)?;
+        // An imported history holds many original commands in one message.
+        let idx = self.commits.iter().position(|c| {
+            c.command_id == command_id || c.events.iter().any(|e| e.command_id == command_id)
+        })?;
         let state = Dossier::replay(self.commits[..=idx].iter().flat_map(|c| c.events.iter()));
         let commit = &self.commits[idx];
         Some(Outcome {

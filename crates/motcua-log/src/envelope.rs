@@ -48,9 +48,46 @@ pub struct CommitMeta {
 /// The events of a commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommitData {
-    /// In order; never empty.
+    /// The events of a live commit, in order (empty in an imported history).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventBody>,
+    /// An imported history: the original commits of a migrated dossier, in order, each with its
+    /// own time, actor and command id (empty in a live commit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commits: Vec<ImportedCommit>,
+}
+
+/// One original commit inside an imported history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportedCommit {
+    /// Event time.
+    pub time: Timestamp,
+    /// The original actor's account id.
+    pub actor: String,
+    /// The original actor's role.
+    pub role: Role,
+    /// The original actor's office.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<AgencyId>,
+    /// The original command's id.
+    pub commandid: Uuid,
+    /// Its events, in order.
     pub events: Vec<EventBody>,
 }
+
+/// Who imports a history, under which message id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOrigin {
+    /// The importer (role `importer`).
+    pub importer: Actor,
+    /// The message's command id (`Nats-Msg-Id`), the same on every run of the same import.
+    pub batch_id: Uuid,
+    /// Tracing.
+    pub meta: CommitMeta,
+}
+
+/// The CloudEvents `type` of an imported history.
+pub const IMPORTED_TYPE: &str = "imported";
 
 /// A commit as it travels and is stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -164,12 +201,97 @@ impl Envelope {
             prevhash: prev_hash.to_owned(),
             data: CommitData {
                 events: events.iter().map(|e| e.body.clone()).collect(),
+                commits: Vec::new(),
             },
         })
     }
 
-    /// The domain events of the commit.
+    /// Wraps a migrated dossier's whole history as one message: the original commits keep
+    /// their times, actors and command ids; the envelope names the importer and the time of the
+    /// last original commit. `batch_id` is the message's command id (`Nats-Msg-Id`).
+    pub fn for_import(
+        key: &DossierKey,
+        code: Option<&DossierCode>,
+        rule_set: Option<&str>,
+        history: &[Vec<Event>],
+        origin: &ImportOrigin,
+        prev_hash: &str,
+    ) -> Result<Envelope, EnvelopeError> {
+        let (importer, batch_id, meta) = (&origin.importer, origin.batch_id, &origin.meta);
+        let mut commits = Vec::with_capacity(history.len());
+        for events in history {
+            let first = events.first().ok_or(EnvelopeError::Empty)?;
+            if events.iter().any(|e| {
+                e.actor != first.actor || e.command_id != first.command_id || e.at != first.at
+            }) {
+                return Err(EnvelopeError::Mixed);
+            }
+            commits.push(ImportedCommit {
+                time: first.at,
+                actor: first.actor.id.clone(),
+                role: first.actor.role,
+                unit: first.actor.agency.clone(),
+                commandid: first.command_id,
+                events: events.iter().map(|e| e.body.clone()).collect(),
+            });
+        }
+        let last = commits.last().ok_or(EnvelopeError::Empty)?.time;
+        Ok(Envelope {
+            specversion: SPEC_VERSION.to_owned(),
+            id: Uuid::now_v7(),
+            source: match &importer.agency {
+                Some(a) => format!("/motcua/agencies/{a}"),
+                None => "/motcua/import".to_owned(),
+            },
+            event_type: cloudevents_type(IMPORTED_TYPE),
+            subject: key.clone(),
+            time: last,
+            datacontenttype: CONTENT_TYPE.to_owned(),
+            dossiercode: code.cloned(),
+            actor: importer.id.clone(),
+            role: importer.role,
+            unit: importer.agency.clone(),
+            commandid: batch_id,
+            correlationid: meta.correlation_id.unwrap_or(batch_id),
+            causationid: meta.causation_id,
+            traceparent: meta.traceparent.clone(),
+            rulesetversion: rule_set.map(str::to_owned),
+            schemaversion: SCHEMA_VERSION,
+            prevhash: prev_hash.to_owned(),
+            data: CommitData {
+                events: Vec::new(),
+                commits,
+            },
+        })
+    }
+
+    /// Whether this message is an imported history.
+    pub fn is_import(&self) -> bool {
+        !self.data.commits.is_empty()
+    }
+
+    /// The domain events of the commit, each with its own time, actor and command.
     pub fn events(&self) -> Vec<Event> {
+        if self.is_import() {
+            return self
+                .data
+                .commits
+                .iter()
+                .flat_map(|c| {
+                    let actor = Actor {
+                        id: c.actor.clone(),
+                        role: c.role,
+                        agency: c.unit.clone(),
+                    };
+                    c.events.iter().map(move |body| Event {
+                        at: c.time,
+                        actor: actor.clone(),
+                        command_id: c.commandid,
+                        body: body.clone(),
+                    })
+                })
+                .collect();
+        }
         let actor = Actor {
             id: self.actor.clone(),
             role: self.role,
@@ -187,9 +309,14 @@ impl Envelope {
             .collect()
     }
 
-    /// The event type names of the commit, in order.
+    /// The event type names of the commit, in order (of every original commit for an import).
     pub fn type_names(&self) -> Vec<&'static str> {
-        self.data.events.iter().map(EventBody::type_name).collect()
+        self.data
+            .events
+            .iter()
+            .chain(self.data.commits.iter().flat_map(|c| c.events.iter()))
+            .map(EventBody::type_name)
+            .collect()
     }
 
     /// The stored form.
@@ -210,7 +337,16 @@ impl Envelope {
             return Err(EnvelopeError::TooNew { found: version });
         }
         upcast(&mut value, version)?;
-        serde_json::from_value(value).map_err(|e| EnvelopeError::Malformed(e.to_string()))
+        let envelope: Envelope =
+            serde_json::from_value(value).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        let live = !envelope.data.events.is_empty();
+        if live == envelope.is_import() || envelope.data.commits.iter().any(|c| c.events.is_empty())
+        {
+            return Err(EnvelopeError::Malformed(
+                "a commit holds either events or imported commits, and no empty commit".to_owned(),
+            ));
+        }
+        Ok(envelope)
     }
 }
 

@@ -14,7 +14,7 @@ pub mod server;
 pub mod subject;
 pub mod subscribe;
 
-pub use envelope::{CommitMeta, Envelope, EnvelopeError};
+pub use envelope::{CommitMeta, Envelope, EnvelopeError, ImportOrigin, ImportedCommit};
 pub use log::{
     AppendError, Appended, DriftPolicy, EventLog, HEADER_SCHEMA, HEADER_TYPES, HEADER_UNIT,
     LogError, LogSettings, StoredCommit,

@@ -173,6 +173,48 @@ fn envelope(body: EventBody) -> Envelope {
     env
 }
 
+/// An imported history of two original commands.
+fn imported() -> Envelope {
+    let key: DossierKey = "79-0193b3c6-5a4e-7c2d-9e8f-0123456789ac".parse().unwrap();
+    let desk: motcua_domain::units::AgencyId = "MC.26740".parse().unwrap();
+    let bodies = samples();
+    let pick = |t: &str| bodies.iter().find(|b| b.type_name() == t).unwrap().clone();
+    let history = vec![
+        vec![Event {
+            at: ts("2026-03-02T08:10:00+07:00"),
+            actor: Actor::officer("tn01", Role::Reception, desk.clone()),
+            command_id: "0193b3c6-0000-7000-8000-000000000011".parse().unwrap(),
+            body: pick("received"),
+        }],
+        vec![Event {
+            at: ts("2026-03-02T08:30:00+07:00"),
+            actor: Actor::officer("tn01", Role::Reception, desk),
+            command_id: "0193b3c6-0000-7000-8000-000000000012".parse().unwrap(),
+            body: pick("forwarded"),
+        }],
+    ];
+    let origin = motcua_log::ImportOrigin {
+        importer: Actor {
+            id: "import".into(),
+            role: Role::Importer,
+            agency: None,
+        },
+        batch_id: "0193b3c6-0000-7000-8000-0000000000bb".parse().unwrap(),
+        meta: CommitMeta::default(),
+    };
+    let mut env = Envelope::for_import(
+        &key,
+        Some(&"MC.26740-260302-0001".parse().unwrap()),
+        Some("nd118-2025"),
+        &history,
+        &origin,
+        "",
+    )
+    .unwrap();
+    env.id = Uuid::from_u128(0x0193b3c6_5a4e_7c2d_9e8f_000000000002);
+    env
+}
+
 #[test]
 fn every_event_type_has_a_sample() {
     let names: BTreeSet<_> = samples().iter().map(EventBody::type_name).collect();
@@ -195,6 +237,12 @@ fn every_golden_file_of_every_version_decodes() {
                 std::fs::write(&path, text + "\n").unwrap();
             }
         }
+        let path = dir.join("imported.json");
+        if !path.exists() {
+            let value: serde_json::Value = serde_json::from_slice(&imported().encode()).unwrap();
+            let text = serde_json::to_string_pretty(&value).unwrap();
+            std::fs::write(&path, text + "\n").unwrap();
+        }
     }
     let mut versions = 0;
     for version in 1..=SCHEMA_VERSION {
@@ -213,6 +261,15 @@ fn every_golden_file_of_every_version_decodes() {
             );
             let types = env.type_names();
             let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if stem == "imported" {
+                assert!(env.is_import());
+                assert_eq!(
+                    env.event_type,
+                    format!("vn.motcua.dossier.imported.v{SCHEMA_VERSION}")
+                );
+                assert_eq!(env.events().len(), 2);
+                continue;
+            }
             assert_eq!(types, vec![stem.as_str()], "{}", path.display());
             assert_eq!(
                 env.event_type,
@@ -229,8 +286,7 @@ fn every_golden_file_of_every_version_decodes() {
 
 #[test]
 fn the_current_version_reads_back_exactly_what_it_wrote() {
-    for body in samples() {
-        let env = envelope(body);
+    for env in samples().into_iter().map(envelope).chain([imported()]) {
         let stored = env.encode();
         let back = Envelope::decode(&stored).unwrap();
         assert_eq!(back, env);

@@ -33,6 +33,9 @@ enum Command {
     Up(cmd::up::Args),
     /// Send one command (JSON) to a running motcua over NATS and print the answer.
     Send(cmd::send::Args),
+    /// Load historical dossiers from NDJSON (one command per line, with its time), one message
+    /// per dossier; resumable.
+    Import(cmd::import::Args),
     /// Verify the hash chain of one dossier or of a whole province's stream.
     Verify(cmd::verify::Args),
     /// Summarise an official list of administrative units, or one province of it.
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
             Command::Up(args) => cmd::up::run(args).await,
             Command::Send(args) => cmd::send::run(args).await,
             Command::Verify(args) => cmd::verify::run(args).await,
+            Command::Import(args) => cmd::import::run(args).await,
             Command::Units(args) => cmd::units::run(args),
             Command::Catalogue(args) => cmd::catalogue::run(args),
         }

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::actor::{Actor, Applicant};
+use super::actor::{Actor, Applicant, Role};
 use super::event::{PaymentMethod, Proposal, ReturnMethod, Satisfaction};
 use crate::catalogue::{Channel, ProcedureCode};
 use crate::code::DossierCode;
@@ -189,6 +189,36 @@ impl CommandBody {
         "apologise",
         "record_feedback",
     ];
+
+    /// The roles that may make this command (some also need the dossier's stage or office to
+    /// match; `decide` checks those). The edge uses it to pick which of an officer's roles acts.
+    pub fn allowed_roles(&self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            CommandBody::SubmitOnline { .. } => &[Applicant],
+            CommandBody::RequestIntakeSupplement { .. }
+            | CommandBody::RefuseIntake { .. }
+            | CommandBody::Receive { .. }
+            | CommandBody::ReturnResult { .. } => &[Reception],
+            CommandBody::ProvideIntakeSupplement
+            | CommandBody::ProvideSupplement
+            | CommandBody::Withdraw { .. }
+            | CommandBody::RecordFeedback { .. } => &[Applicant, Reception],
+            CommandBody::Forward { .. } => &[Reception, HandlingOfficer, Approver],
+            CommandBody::Assign { .. } => &[Approver, HandlingOfficer],
+            CommandBody::Appraise { .. } | CommandBody::SubmitForApproval => &[HandlingOfficer],
+            CommandBody::RequestSupplement { .. } | CommandBody::RequestFee { .. } => {
+                &[HandlingOfficer, Reception]
+            }
+            CommandBody::ExpireSupplement => &[System, Reception],
+            CommandBody::PayFee { .. } => &[Applicant, Reception, Clerk],
+            CommandBody::Approve | CommandBody::RejectApproval { .. } => &[Approver],
+            CommandBody::Issue { .. } => &[Clerk],
+            CommandBody::MarkResultReady => &[Clerk, HandlingOfficer],
+            CommandBody::Stop { .. } => &[Approver, Admin],
+            CommandBody::Apologise { .. } => &[HandlingOfficer, Approver],
+        }
+    }
 
     /// The command's name.
     pub fn name(&self) -> &'static str {

@@ -414,7 +414,10 @@ impl Decision<'_> {
                     }
                     _ => self.role(&[Role::Approver, Role::Admin])?,
                 }
-                self.stage_is(Stage::is_open)?;
+                // Once the result is issued there is nothing left to stop: it is returned.
+                self.stage_is(|st| {
+                    st.is_open() && st != Stage::InProgress { step: Step::Issued }
+                })?;
                 self.text(reason, "reason")?;
                 Ok(vec![EventBody::Stopped {
                     reason: reason.clone(),
@@ -543,7 +546,7 @@ impl Decision<'_> {
             handling_agency: handling_agency.clone(),
             rule_set: rules.version.clone(),
             time_limit,
-            clock_started_at: cal.clock_start(self.now),
+            clock_started_at: limit_start(cal, self.now, time_limit),
             due_at: cal.due_at(self.now, time_limit),
             intake_late: s.intake_due_at.is_some_and(|d| self.now > d),
             digitised,
@@ -586,9 +589,14 @@ impl Decision<'_> {
         let Some(limit) = s.time_limit else {
             return (deadline, clock);
         };
+        // A pause asked for after the deadline had passed does not cure the lateness: the clock
+        // is not restarted and the deadline stays where it was.
+        if paused_at > deadline {
+            return (deadline, clock);
+        }
         let due = cal.due_after_pause(limit, clock, deadline, paused_at, self.now, mode);
         let clock = match mode {
-            PauseMode::Restart => cal.clock_start(self.now),
+            PauseMode::Restart => limit_start(cal, self.now, limit),
             PauseMode::Continue => clock,
         };
         (due, clock)
@@ -723,13 +731,31 @@ impl Decision<'_> {
         agency: &crate::units::Agency,
     ) -> Result<&ProcedureVersion, DomainError> {
         let date = self.ctx.calendar.local_date(self.now);
-        self.ctx
-            .catalogue
+        let catalogue = self.ctx.catalogue;
+        catalogue
             .get(code, date, &agency.hierarchy)
+            .or_else(|| {
+                // Unit codes are reused across the 2025 reform and a derived office resolves to
+                // the newest list that has its code; on an earlier day, its unit is the one of
+                // the list in force then (MC.26740 was Phường Bến Nghé's desk until 30/06/2025).
+                let graph = self.ctx.agencies.registry().in_force_on(date)?;
+                graph.get(&agency.unit)?;
+                catalogue.get(code, date, graph.id())
+            })
             .ok_or_else(|| DomainError::UnknownProcedure {
                 code: code.to_string(),
                 date: date.to_string(),
             })
+    }
+}
+
+/// Where a time limit starts counting from `at`: the first working instant, except for clock
+/// hours, which count from `at` itself, nights and days off included (as `WorkCalendar::due_at`
+/// counts them); otherwise a receipt after hours would start the clock after its own due time.
+fn limit_start(cal: &WorkCalendar, at: Timestamp, limit: TimeLimit) -> Timestamp {
+    match limit {
+        TimeLimit::ClockHours(_) => at,
+        _ => cal.clock_start(at),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod catalogue;
+pub mod import;
 pub mod send;
 pub mod units;
 pub mod up;
