@@ -75,6 +75,9 @@ pub struct ServerConfig {
     /// only the parent, which then stops the server in its own time. Default `false`: the
     /// server then dies with a test run interrupted by Ctrl-C.
     pub own_process_group: bool,
+    /// Config files included at the end (`include "<path>"`), e.g. the accounts and users of
+    /// `deploy/nats/accounts.conf`.
+    pub includes: Vec<PathBuf>,
 }
 
 /// The `cluster {}` block of one member; routes are other members' route listeners.
@@ -122,6 +125,7 @@ impl ServerConfig {
             ready_timeout: DEFAULT_READY_TIMEOUT,
             stop_timeout: DEFAULT_STOP_TIMEOUT,
             own_process_group: false,
+            includes: Vec::new(),
         }
     }
 
@@ -213,8 +217,32 @@ impl ServerConfig {
             let _ = writeln!(out, "  ]");
             let _ = writeln!(out, "}}");
         }
+        for include in &self.includes {
+            // nats-server resolves includes relative to the config file's folder only.
+            let path = relative_to(&self.work_dir, include);
+            let _ = writeln!(out, "include {}", quote(&path.to_string_lossy()));
+        }
         out
     }
+}
+
+/// `target` as a path relative to the folder `base` (both absolute, or both relative to the same
+/// folder); a relative `target` is taken as relative to `base` already.
+fn relative_to(base: &Path, target: &Path) -> PathBuf {
+    if !target.is_absolute() || !base.is_absolute() {
+        return target.to_path_buf();
+    }
+    let base: Vec<_> = base.components().collect();
+    let target: Vec<_> = target.components().collect();
+    let common = base.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..base.len() {
+        out.push("..");
+    }
+    for part in &target[common..] {
+        out.push(part.as_os_str());
+    }
+    out
 }
 
 /// `host:port` for a listener; no port or port 0 becomes `-1` (the server picks).
@@ -238,6 +266,23 @@ fn quote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    #[test]
+    fn includes_are_written_relative_to_the_config_folder() {
+        use std::path::Path;
+        assert_eq!(
+            super::relative_to(Path::new("/tmp/x/nats"), Path::new("/tmp/x/accounts.conf")),
+            Path::new("../accounts.conf")
+        );
+        assert_eq!(
+            super::relative_to(Path::new("/a/b"), Path::new("/a/b/c.conf")),
+            Path::new("c.conf")
+        );
+        assert_eq!(
+            super::relative_to(Path::new("/a/b"), Path::new("accounts.conf")),
+            Path::new("accounts.conf")
+        );
+    }
 
     use super::*;
 
