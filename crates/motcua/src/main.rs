@@ -40,6 +40,8 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Summarise an official list of administrative units, or one province of it.
     Units(cmd::units::Args),
+    /// Make API tokens.
+    Token(cmd::token::Args),
     /// Validate the procedure catalogue (the shipped one or a CSV file) and summarise it.
     Catalogue(cmd::catalogue::Args),
 }
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
             Command::Import(args) => cmd::import::run(args).await,
             Command::Units(args) => cmd::units::run(args),
             Command::Catalogue(args) => cmd::catalogue::run(args),
+            Command::Token(args) => cmd::token::run(args),
         }
     });
     match result {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use jiff::Timestamp;
+use motcua_api::{ActorDirectory, ApiSettings, AppState};
 use motcua_command::CommandService;
 use motcua_domain::Reference;
 use motcua_log::embedded::EmbeddedServer;
@@ -32,6 +33,14 @@ pub struct Args {
     /// Stream replicas: 1 on a single node, 3 on a cluster.
     #[arg(long, default_value_t = 1)]
     pub replicas: usize,
+    /// Address of the HTTP API.
+    #[arg(long, env = "MOTCUA_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// The accounts of the HTTP API (TOML or JSON: officers and portal accounts with token
+    /// hashes; see crates/motcua-api/actors.example.toml). With --demo and no file, demo
+    /// accounts are made and their tokens printed.
+    #[arg(long, env = "MOTCUA_ACTORS")]
+    pub actors: Option<PathBuf>,
     /// Walk a demo dossier through its whole life, then keep serving.
     #[arg(long)]
     pub demo: bool,
@@ -86,7 +95,34 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     let service = CommandService::new(log, cache, Arc::new(Reference::official()));
     let server = tokio::spawn(motcua_command::nats::serve(service.clone()));
 
+    let actors = match (&args.actors, args.demo) {
+        (Some(path), _) => {
+            let actors = ActorDirectory::load(path)
+                .with_context(|| format!("accounts file {}", path.display()))?;
+            actors.check_offices(service.reference())?;
+            actors
+        }
+        (None, true) => demo::accounts()?,
+        (None, false) => {
+            tracing::warn!(
+                "no accounts file (--actors): every HTTP request will be refused with 401"
+            );
+            ActorDirectory::from_accounts([])?
+        }
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let http_addr = listener.local_addr()?;
+    let state = AppState::new(service.clone(), actors)
+        .with_settings(ApiSettings::default().with_env(|n| std::env::var(n).ok())?);
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let http = tokio::spawn(motcua_api::serve(listener, state, async move {
+        let _ = http_stopped.await;
+    }));
+
     say!("commands: NATS request/reply on motcua.cmd.<province>.<office> (see docs/events.md)");
+    say!("HTTP API: http://{http_addr}/v1 (OpenAPI at http://{http_addr}/openapi.json)");
     if args.demo {
         demo::run(&service, Timestamp::now()).await?;
     }
@@ -98,6 +134,12 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         }
     }
     say!("stopping");
+    let _ = stop_http.send(());
+    match http.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP API stopped with an error"),
+        Err(e) => tracing::warn!(error = %e, "the HTTP API task failed"),
+    }
     db.flush_async().await.context("flushing the cache")?;
     Ok(ExitCode::SUCCESS)
 }
@@ -106,6 +148,8 @@ mod demo {
     //! A dossier's whole life at the one-stop desk of Phường Sài Gòn, printed step by step.
 
     use jiff::Timestamp;
+    use motcua_api::ActorDirectory;
+    use motcua_api::auth::{Account, AccountKind};
     use motcua_command::CommandService;
     use motcua_domain::catalogue::Channel;
     use motcua_domain::dossier::{
@@ -114,6 +158,69 @@ mod demo {
     use motcua_domain::units::AgencyId;
     use motcua_log::CommitMeta;
     use uuid::Uuid;
+
+    /// Demo accounts with fresh tokens, printed once: a desk officer, the ward office's handling
+    /// officer (also clerk) and head, a reporter, a portal account.
+    pub fn accounts() -> anyhow::Result<ActorDirectory> {
+        let officers: [(&str, &str, &str, &[Role]); 4] = [
+            (
+                "demo-tiepnhan",
+                "Cán bộ tiếp nhận",
+                "MC.26740",
+                &[Role::Reception],
+            ),
+            (
+                "demo-chuyenvien",
+                "Chuyên viên",
+                "UB.26740",
+                &[Role::HandlingOfficer, Role::Clerk],
+            ),
+            ("demo-lanhdao", "Lãnh đạo", "UB.26740", &[Role::Approver]),
+            ("demo-baocao", "Báo cáo", "UB.79", &[Role::Reporter]),
+        ];
+        let mut accounts = Vec::new();
+        say!("demo accounts (tokens shown once):");
+        for (id, name, office, roles) in officers {
+            let token = motcua_api::new_token()?;
+            say!(
+                "  {id:<16} {office:<9} {:<28} {}",
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                token.token.expose_secret()
+            );
+            accounts.push((
+                Account {
+                    id: id.to_owned(),
+                    name: name.to_owned(),
+                    kind: AccountKind::Officer {
+                        office: office.parse()?,
+                        roles: roles.to_vec(),
+                    },
+                },
+                token.sha256,
+            ));
+        }
+        let token = motcua_api::new_token()?;
+        say!(
+            "  {:<16} {:<9} {:<28} {}",
+            "demo-congdan",
+            "portal",
+            "applicant",
+            token.token.expose_secret()
+        );
+        accounts.push((
+            Account {
+                id: "demo-congdan".to_owned(),
+                name: String::new(),
+                kind: AccountKind::Applicant,
+            },
+            token.sha256,
+        ));
+        Ok(ActorDirectory::from_accounts(accounts)?)
+    }
 
     pub async fn run(service: &CommandService, now: Timestamp) -> anyhow::Result<()> {
         let desk: AgencyId = "MC.26740".parse()?;
