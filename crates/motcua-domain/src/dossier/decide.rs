@@ -415,9 +415,7 @@ impl Decision<'_> {
                     _ => self.role(&[Role::Approver, Role::Admin])?,
                 }
                 // Once the result is issued there is nothing left to stop: it is returned.
-                self.stage_is(|st| {
-                    st.is_open() && st != Stage::InProgress { step: Step::Issued }
-                })?;
+                self.stage_is(|st| st.is_open() && st != Stage::InProgress { step: Step::Issued })?;
                 self.text(reason, "reason")?;
                 Ok(vec![EventBody::Stopped {
                     reason: reason.clone(),
