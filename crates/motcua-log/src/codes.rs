@@ -39,6 +39,7 @@ impl EventLog {
             allow_message_counter: true,
             allow_direct: true,
             duplicate_window: self.settings().duplicate_window,
+            max_message_size: 1024,
             ..Default::default()
         }
     }

@@ -569,10 +569,12 @@ pub(crate) fn drift(have: &stream::Config, want: &stream::Config) -> Vec<String>
         have.deny_delete.to_string(),
         want.deny_delete.to_string(),
     );
+    // The server reports "no limit" as -1 where a config leaves 0.
+    let unlimited = |n: i32| if n <= 0 { -1 } else { n };
     check(
         "max_message_size",
-        have.max_message_size.to_string(),
-        want.max_message_size.to_string(),
+        unlimited(have.max_message_size).to_string(),
+        unlimited(want.max_message_size).to_string(),
     );
     check(
         "allow_message_counter",

@@ -40,6 +40,9 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Summarise an official list of administrative units, or one province of it.
     Units(cmd::units::Args),
+    /// Simulate a province: N days of history (imported or written as NDJSON), or a live
+    /// trickle sent to a running motcua.
+    Simulate(cmd::simulate::Args),
     /// Make API tokens.
     Token(cmd::token::Args),
     /// Validate the procedure catalogue (the shipped one or a CSV file) and summarise it.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
             Command::Units(args) => cmd::units::run(args),
             Command::Catalogue(args) => cmd::catalogue::run(args),
             Command::Token(args) => cmd::token::run(args),
+            Command::Simulate(args) => cmd::simulate::run(args).await,
         }
     });
     match result {

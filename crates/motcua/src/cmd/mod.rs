@@ -3,6 +3,7 @@
 pub mod catalogue;
 pub mod import;
 pub mod send;
+pub mod simulate;
 pub mod token;
 pub mod units;
 pub mod up;
