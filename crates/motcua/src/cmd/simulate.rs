@@ -217,14 +217,57 @@ async fn live(args: &Args, sim: &Simulation) -> anyhow::Result<ExitCode> {
         Some(r) => bail!("--per-hour must be positive, not {r}"),
         None => LiveRate::Profile,
     };
+    let stop = async {
+        match args.seconds {
+            Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    };
+    say!("simulate: live trickle to {} (Ctrl-C stops)", args.nats_url);
+    let (sent, refused) = trickle(sim, rate, stop, |step| {
+        let client = client.clone();
+        async move {
+            let Ok(key) = DossierKey::new(step.province.clone(), step.dossier) else {
+                return false;
+            };
+            let req = request(Some(key), &step.command);
+            let subject = command_subject(step.province.as_str(), &req.actor);
+            let Ok(body) = serde_json::to_vec(&req) else {
+                return false;
+            };
+            client
+                .request(subject, body.into())
+                .await
+                .ok()
+                .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m.payload).ok())
+                .is_some_and(|v| v["ok"] == true)
+        }
+    })
+    .await;
+    say!("simulate: {sent} commands sent, {refused} refused");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the simulation live from now until `stop` completes: each step is handed to `send` when
+/// its time comes (the receiver uses its own clock). A refused step drops the rest of its
+/// dossier. Returns (accepted, refused).
+pub async fn trickle<F, Fut>(
+    sim: &Simulation,
+    rate: LiveRate,
+    stop: impl std::future::Future<Output = ()>,
+    mut send: F,
+) -> (u64, u64)
+where
+    F: FnMut(motcua_sim::ScheduledStep) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
     let mut arrivals = sim.live(Timestamp::now(), rate);
     let mut schedule = Schedule::default();
-    let stop_at = args
-        .seconds
-        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
     let (mut sent, mut refused) = (0u64, 0u64);
     let mut broken: std::collections::HashSet<uuid::Uuid> = Default::default();
-    say!("simulate: live trickle to {} (Ctrl-C stops)", args.nats_url);
+    tokio::pin!(stop);
     loop {
         let now = Timestamp::now();
         while arrivals.peek_at().is_some_and(|t| t <= now) {
@@ -236,21 +279,12 @@ async fn live(args: &Args, sim: &Simulation) -> anyhow::Result<ExitCode> {
             if broken.contains(&step.dossier) {
                 continue;
             }
-            let key = DossierKey::new(step.province.clone(), step.dossier)?;
-            let req = request(Some(key), &step.command);
-            let subject = command_subject(step.province.as_str(), &req.actor);
-            let answer = client
-                .request(subject, serde_json::to_vec(&req)?.into())
-                .await;
-            let ok = answer
-                .ok()
-                .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m.payload).ok())
-                .is_some_and(|v| v["ok"] == true);
-            if ok {
+            let dossier = step.dossier;
+            if send(step).await {
                 sent += 1;
             } else {
                 refused += 1;
-                broken.insert(step.dossier);
+                broken.insert(dossier);
             }
         }
         let next = [arrivals.peek_at(), schedule.next_at()]
@@ -264,12 +298,7 @@ async fn live(args: &Args, sim: &Simulation) -> anyhow::Result<ExitCode> {
             .min(Duration::from_secs(1));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            r = tokio::signal::ctrl_c() => { r?; break; }
-        }
-        if stop_at.is_some_and(|t| tokio::time::Instant::now() >= t) {
-            break;
+            _ = &mut stop => return (sent, refused),
         }
     }
-    say!("simulate: {sent} commands sent, {refused} refused");
-    Ok(ExitCode::SUCCESS)
 }

@@ -123,8 +123,10 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
 
     say!("commands: NATS request/reply on motcua.cmd.<province>.<office> (see docs/events.md)");
     say!("HTTP API: http://{http_addr}/v1 (OpenAPI at http://{http_addr}/openapi.json)");
+    let mut trickle = None;
     if args.demo {
         demo::run(&service, Timestamp::now()).await?;
+        trickle = Some(demo::province(&service).await?);
     }
     say!("motcua is up; Ctrl-C stops it");
     tokio::select! {
@@ -134,6 +136,9 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         }
     }
     say!("stopping");
+    if let Some(t) = trickle {
+        t.abort();
+    }
     let _ = stop_http.send(());
     match http.await {
         Ok(Ok(())) => {}
@@ -220,6 +225,58 @@ mod demo {
             token.sha256,
         ));
         Ok(ActorDirectory::from_accounts(accounts)?)
+    }
+
+    /// A simulated Hồ Chí Minh City: 30 days of history at 1 % of its real volume, imported at
+    /// once, then a live trickle in the background.
+    pub async fn province(service: &CommandService) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+        let reference = service.reference().clone();
+        let settings = motcua_sim::SimSettings {
+            scale: 0.01,
+            ..motcua_sim::SimSettings::default()
+        };
+        let sim = motcua_sim::Simulation::new(reference.clone(), settings)?;
+        let today = reference.calendar.local_date(Timestamp::now());
+        let from = today.checked_sub(jiff::Span::new().days(30))?;
+        let started = std::time::Instant::now();
+        let summary = crate::cmd::simulate::import_history(
+            service.log().clone(),
+            reference,
+            sim.dossiers(from, 30)?,
+        )
+        .await?;
+        say!(
+            "demo province: {} dossiers of Hồ Chí Minh City since {from} imported in {:.1} s; a live trickle follows",
+            summary.imported,
+            started.elapsed().as_secs_f64()
+        );
+        let service = service.clone();
+        Ok(tokio::spawn(async move {
+            let (sent, refused) = crate::cmd::simulate::trickle(
+                &sim,
+                motcua_sim::LiveRate::Profile,
+                std::future::pending(),
+                |step| {
+                    let service = service.clone();
+                    async move {
+                        let Ok(key) = motcua_log::DossierKey::new(step.province, step.dossier)
+                        else {
+                            return false;
+                        };
+                        let mut command = step.command;
+                        if let CommandBody::Receive { code, .. } = &mut command.body {
+                            *code = None;
+                        }
+                        service
+                            .handle(&key, command, CommitMeta::default(), Timestamp::now())
+                            .await
+                            .is_ok()
+                    }
+                },
+            )
+            .await;
+            tracing::info!(sent, refused, "demo trickle ended");
+        }))
     }
 
     pub async fn run(service: &CommandService, now: Timestamp) -> anyhow::Result<()> {
