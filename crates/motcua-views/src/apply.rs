@@ -1,0 +1,404 @@
+//! Applying a batch of stream messages: decode, fold, derive, diff, and write everything with the
+//! checkpoint in one sled transaction.
+//!
+//! All reads happen before the transaction, under the shard's writer lock (the projector is the
+//! only writer of its trees), so the transaction itself only writes and holds sled's global
+//! write lock for as short a time as possible.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use motcua_log::{DossierKey, Envelope};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use sled::Transactional;
+
+use crate::dead::{DeadLetter, DeadReason, ReplayOutcome};
+use crate::derive::{CounterPoint, Derived, History, IndexTree, StoredCommit, derive};
+use crate::error::ViewError;
+use crate::facts::Folded;
+use crate::keys::{Cells, Gran, counter_key};
+use crate::store::{
+    META_CHECKPOINT, META_CHECKPOINT_HASH, META_SEALED, T_CODES, T_COUNTERS, T_DEAD, T_DOSSIERS,
+    T_DUE, T_HISTORY, T_META, T_NAMES, T_PARKED, T_QUEUE, TREES, Views, corrupt,
+};
+
+/// One message as the stream delivered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Stream sequence.
+    pub seq: u64,
+    /// Subject (`motcua.dossier.<province>.<uuid>`).
+    pub subject: String,
+    /// The stored envelope.
+    pub payload: Bytes,
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BatchOutcome {
+    /// Commits applied.
+    pub commits: u64,
+    /// Events in them.
+    pub events: u64,
+    /// Messages at or below the checkpoint, skipped.
+    pub skipped: u64,
+    /// Messages that became dead letters.
+    pub dead: u64,
+    /// The checkpoint after the batch.
+    pub checkpoint: u64,
+}
+
+struct DossierWork {
+    history: History,
+    folded: Folded,
+    before: Derived,
+    after: Option<Derived>,
+    parked: Option<u64>,
+    parked_before: Option<u64>,
+}
+
+struct Work<'v> {
+    views: &'v Views,
+    dossiers: BTreeMap<String, DossierWork>,
+    dead: BTreeMap<u64, DeadLetter>,
+    dead_removed: Vec<u64>,
+    outcome: BatchOutcome,
+}
+
+impl<'v> Work<'v> {
+    fn new(views: &'v Views) -> Work<'v> {
+        Work {
+            views,
+            dossiers: BTreeMap::new(),
+            dead: BTreeMap::new(),
+            dead_removed: Vec::new(),
+            outcome: BatchOutcome::default(),
+        }
+    }
+
+    fn load(&mut self, key: &DossierKey) -> Result<&mut DossierWork, ViewError> {
+        let k = key.to_string();
+        if !self.dossiers.contains_key(&k) {
+            let history: History = match self.views.tree(T_HISTORY).get(k.as_bytes())? {
+                Some(v) => serde_json::from_slice(&v).map_err(|e| corrupt("history", e))?,
+                None => History::default(),
+            };
+            let parked = self
+                .views
+                .tree(T_PARKED)
+                .get(k.as_bytes())?
+                .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+                .map(u64::from_be_bytes);
+            let folded = Folded::replay(history.events());
+            // A stored history always derived when it was stored (same reference data: checked
+            // at open); failing now means the store is not what this build wrote.
+            let before = derive(key, &history, self.views.reference())
+                .map_err(|e| corrupt("history", format!("{k}: {e}")))?;
+            self.dossiers.insert(
+                k.clone(),
+                DossierWork {
+                    history,
+                    folded,
+                    before,
+                    after: None,
+                    parked,
+                    parked_before: parked,
+                },
+            );
+        }
+        self.dossiers
+            .get_mut(&k)
+            .ok_or_else(|| ViewError::Task("dossier work vanished".to_owned()))
+    }
+
+    fn kill(&mut self, msg: &Delivery, key: Option<&DossierKey>, reason: DeadReason) {
+        // Only the code: a decoding error's text may quote the payload (personal data).
+        tracing::warn!(
+            seq = msg.seq,
+            subject = %msg.subject,
+            reason = reason.code(),
+            "dead letter"
+        );
+        if let Some(key) = key
+            && let Some(w) = self.dossiers.get_mut(&key.to_string())
+            && w.parked.is_none()
+        {
+            w.parked = Some(msg.seq);
+        }
+        self.outcome.dead += 1;
+        self.dead.insert(
+            msg.seq,
+            DeadLetter {
+                seq: msg.seq,
+                subject: msg.subject.clone(),
+                reason,
+                dossier: key.map(ToString::to_string),
+                payload_hex: hex::encode(&msg.payload),
+            },
+        );
+    }
+
+    fn message(&mut self, msg: &Delivery) -> Result<(), ViewError> {
+        let province = &self.views.shard().province;
+        let key = match DossierKey::from_subject(&msg.subject) {
+            Ok(k) if k.province() == province => k,
+            _ => {
+                self.kill(msg, None, DeadReason::WrongSubject(msg.subject.clone()));
+                return Ok(());
+            }
+        };
+        // Load first so that a dead letter parks the dossier.
+        let parked = self.load(&key)?.parked;
+        if let Some(first_seq) = parked {
+            self.kill(msg, Some(&key), DeadReason::Parked { first_seq });
+            return Ok(());
+        }
+        let envelope = match Envelope::decode(&msg.payload) {
+            Ok(e) => e,
+            Err(e) => {
+                self.kill(msg, Some(&key), DeadReason::Undecodable(e.to_string()));
+                return Ok(());
+            }
+        };
+        if envelope.subject != key {
+            let reason = DeadReason::SubjectMismatch {
+                envelope: envelope.subject.to_string(),
+            };
+            self.kill(msg, Some(&key), reason);
+            return Ok(());
+        }
+        let events = envelope.events();
+        let reference = self.views.inner.reference.clone();
+        let w = self.load(&key)?;
+        if msg.seq <= w.history.last_seq() {
+            self.outcome.skipped += 1;
+            return Ok(());
+        }
+        if events
+            .iter()
+            .any(|e| w.folded.state.applied_commands.contains(&e.command_id))
+        {
+            let reason = DeadReason::BrokenHistory("the command was applied before".to_owned());
+            self.kill(msg, Some(&key), reason);
+            return Ok(());
+        }
+        let mut folded = w.folded.clone();
+        for e in &events {
+            folded.apply(e);
+        }
+        if let Err(m) = folded.state.check_invariants() {
+            self.kill(msg, Some(&key), DeadReason::BrokenHistory(m));
+            return Ok(());
+        }
+        let mut history = w.history.clone();
+        let n = events.len() as u64;
+        history.commits.push(StoredCommit {
+            seq: msg.seq,
+            events,
+        });
+        match derive(&key, &history, &reference) {
+            Ok(derived) => {
+                w.history = history;
+                w.folded = folded;
+                w.after = Some(derived);
+                self.outcome.commits += 1;
+                self.outcome.events += n;
+            }
+            Err(reason) => self.kill(msg, Some(&key), reason),
+        }
+        Ok(())
+    }
+
+    /// The writes of the batch, one sled batch per tree.
+    fn writes(self) -> Result<(Vec<sled::Batch>, BatchOutcome), ViewError> {
+        let mut batches: Vec<sled::Batch> = TREES.iter().map(|_| sled::Batch::default()).collect();
+        let mut deltas: BTreeMap<Vec<u8>, Cells> = BTreeMap::new();
+        for (k, w) in &self.dossiers {
+            if let Some(after) = &w.after {
+                let history = serde_json::to_vec(&w.history).map_err(|e| corrupt("history", e))?;
+                batches[T_HISTORY].insert(k.as_bytes(), history);
+                if let Some(row) = &after.row {
+                    let row = serde_json::to_vec(row).map_err(|e| corrupt("dossiers", e))?;
+                    batches[T_DOSSIERS].insert(k.as_bytes(), row);
+                }
+                diff_entries(&w.before, after, &mut batches);
+                diff_counters(&w.before, after, &mut deltas);
+            }
+            if w.parked != w.parked_before {
+                match w.parked {
+                    Some(seq) => batches[T_PARKED].insert(k.as_bytes(), &seq.to_be_bytes()),
+                    None => batches[T_PARKED].remove(k.as_bytes()),
+                }
+            }
+        }
+        for seq in &self.dead_removed {
+            batches[T_DEAD].remove(&seq.to_be_bytes());
+        }
+        for (seq, letter) in &self.dead {
+            let v = serde_json::to_vec(letter).map_err(|e| corrupt("dead", e))?;
+            batches[T_DEAD].insert(&seq.to_be_bytes(), v);
+        }
+        let counters = self.views.tree(T_COUNTERS);
+        for (key, delta) in deltas {
+            if delta.is_zero() {
+                continue;
+            }
+            let mut cells = match counters.get(&key)? {
+                Some(v) => Cells::from_bytes(&v).ok_or_else(|| corrupt("counters", "bad cell"))?,
+                None => Cells::default(),
+            };
+            cells.add(&delta);
+            if cells.is_zero() {
+                batches[T_COUNTERS].remove(key);
+            } else {
+                batches[T_COUNTERS].insert(key, cells.to_bytes());
+            }
+        }
+        batches[T_META].remove(META_SEALED);
+        Ok((batches, self.outcome))
+    }
+}
+
+fn diff_entries(before: &Derived, after: &Derived, batches: &mut [sled::Batch]) {
+    let tree = |t: IndexTree| match t {
+        IndexTree::Codes => T_CODES,
+        IndexTree::Names => T_NAMES,
+        IndexTree::Queue => T_QUEUE,
+        IndexTree::Due => T_DUE,
+    };
+    for (k, _) in before.entries.iter() {
+        if !after.entries.contains_key(k) {
+            batches[tree(k.0)].remove(k.1.as_slice());
+        }
+    }
+    for (k, v) in after.entries.iter() {
+        if before.entries.get(k) != Some(v) {
+            batches[tree(k.0)].insert(k.1.as_slice(), v.as_slice());
+        }
+    }
+}
+
+fn diff_counters(before: &Derived, after: &Derived, deltas: &mut BTreeMap<Vec<u8>, Cells>) {
+    let mut day_deltas: BTreeMap<&CounterPoint, Cells> = BTreeMap::new();
+    for (p, c) in &after.counters {
+        day_deltas.entry(p).or_default().add(c);
+    }
+    for (p, c) in &before.counters {
+        day_deltas.entry(p).or_default().sub(c);
+    }
+    for (p, delta) in day_deltas {
+        if delta.is_zero() {
+            continue;
+        }
+        for gran in Gran::ALL {
+            let key = counter_key(p.family, &p.unit, gran, p.day, &p.dims);
+            deltas.entry(key).or_default().add(&delta);
+        }
+    }
+}
+
+impl Views {
+    /// Applies a batch of messages in one sled transaction together with the checkpoint (the
+    /// largest sequence of the batch), then flushes. Messages at or below the checkpoint are
+    /// skipped; one that cannot be decoded or applied becomes a dead letter in the same
+    /// transaction. Blocking: call it from a blocking thread in async code.
+    pub fn apply(&self, batch: &[Delivery]) -> Result<BatchOutcome, ViewError> {
+        let _w = self.lock()?;
+        let checkpoint = self.checkpoint()?;
+        let mut work = Work::new(self);
+        let mut last: Option<&Delivery> = None;
+        for msg in batch {
+            if msg.seq <= last.map_or(checkpoint, |l| l.seq) {
+                work.outcome.skipped += 1;
+                continue;
+            }
+            work.message(msg)?;
+            last = Some(msg);
+        }
+        let Some(last) = last else {
+            work.outcome.checkpoint = checkpoint;
+            return Ok(work.outcome);
+        };
+        let (mut batches, mut outcome) = work.writes()?;
+        batches[T_META].insert(META_CHECKPOINT, &last.seq.to_be_bytes());
+        let hash: [u8; 32] = Sha256::digest(&last.payload).into();
+        batches[T_META].insert(META_CHECKPOINT_HASH, &hash);
+        self.commit(&batches)?;
+        outcome.checkpoint = last.seq;
+        Ok(outcome)
+    }
+
+    fn commit(&self, batches: &[sled::Batch]) -> Result<(), ViewError> {
+        let trees: Vec<&sled::Tree> = self.inner.trees.iter().collect();
+        trees
+            .as_slice()
+            .transaction(|tx| {
+                for (t, b) in tx.iter().zip(batches) {
+                    t.apply_batch(b)?;
+                }
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Storage(e) => ViewError::Sled(e),
+                sled::transaction::TransactionError::Abort(()) => {
+                    ViewError::Task("transaction aborted".to_owned())
+                }
+            })?;
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    /// The dead letters, oldest first, at most `limit`.
+    pub fn list_dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, ViewError> {
+        self.tree(T_DEAD)
+            .iter()
+            .values()
+            .take(limit)
+            .map(|v| {
+                let v = v?;
+                serde_json::from_slice(&v).map_err(|e| corrupt("dead", e))
+            })
+            .collect()
+    }
+
+    /// Applies every dead letter again, in stream order, as if it arrived now: those that apply
+    /// are removed, the others stay with their (possibly new) reason. The checkpoint does not
+    /// move. Call it after fixing the cause (reference data, a newer build).
+    pub fn replay_dead_letters(&self) -> Result<ReplayOutcome, ViewError> {
+        let _w = self.lock()?;
+        let letters = self.list_dead_letters(usize::MAX)?;
+        let mut work = Work::new(self);
+        for l in &letters {
+            if let Some(key) = l
+                .dossier
+                .as_ref()
+                .and_then(|d| d.parse::<DossierKey>().ok())
+            {
+                work.load(&key)?.parked = None;
+            }
+        }
+        for l in &letters {
+            work.dead_removed.push(l.seq);
+            let msg = Delivery {
+                seq: l.seq,
+                subject: l.subject.clone(),
+                payload: Bytes::from(l.payload()),
+            };
+            work.message(&msg)?;
+        }
+        let still_dead = work.dead.len() as u64;
+        let (batches, _) = work.writes()?;
+        self.commit(&batches)?;
+        let outcome = ReplayOutcome {
+            applied: letters.len() as u64 - still_dead,
+            still_dead,
+        };
+        tracing::info!(
+            applied = outcome.applied,
+            still_dead = outcome.still_dead,
+            "dead letters replayed"
+        );
+        Ok(outcome)
+    }
+}

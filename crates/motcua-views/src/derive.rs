@@ -1,0 +1,562 @@
+//! What one dossier contributes to the views, as a pure function of its history.
+//!
+//! The projector never updates a view "by event": it folds the dossier's whole history (stored
+//! in the `history` tree), derives the dossier's row, its index entries and its counter
+//! contributions, and writes the difference from what the history before the batch derived.
+//! So an import of old history, a replayed dead letter or a late event lands in the right past
+//! buckets, and the views are a function of the set of histories, whatever order they came in.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::civil::{Date, Time};
+use jiff::tz::Offset;
+use jiff::{SignedDuration, Timestamp};
+use motcua_domain::Reference;
+use motcua_domain::calendar::Timeliness;
+use motcua_domain::catalogue::{CatalogueRef, Channel, FieldCode};
+use motcua_domain::code::DossierCode;
+use motcua_domain::dossier::{Event, Stage};
+use motcua_domain::report::kpi766_on_time;
+use motcua_domain::units::{AgencyId, UnitCode, UnitLevel};
+use motcua_log::DossierKey;
+use serde::{Deserialize, Serialize};
+
+use crate::dead::DeadReason;
+use crate::facts::{Folded, scope_units, unit_of};
+use crate::fold::word_suffixes;
+use crate::keys::{Cells, Family, IndexKind, RowDims, index_key, name_key};
+
+/// One commit as the `history` tree keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredCommit {
+    /// Stream sequence of the message.
+    pub seq: u64,
+    /// Its events, in order.
+    pub events: Vec<Event>,
+}
+
+/// A dossier's applied history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// Commits in stream order.
+    pub commits: Vec<StoredCommit>,
+}
+
+impl History {
+    /// Every event in order.
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.commits.iter().flat_map(|c| c.events.iter())
+    }
+
+    /// Stream sequence of the last applied commit (0 for none).
+    pub fn last_seq(&self) -> u64 {
+        self.commits.last().map_or(0, |c| c.seq)
+    }
+}
+
+/// An applicant's name: personal data, so `Debug` withholds it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersonName(pub String);
+
+impl fmt::Debug for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersonName(<withheld>)")
+    }
+}
+
+/// The summary of one dossier that lists and lookups return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DossierRow {
+    /// The dossier key (`79-<uuid>`).
+    pub key: DossierKey,
+    /// Code from the receipt slip.
+    pub code: Option<DossierCode>,
+    /// Lifecycle stage (`received`, `in_progress`, `supplement`, …).
+    pub stage: String,
+    /// Step inside handling, when in progress.
+    pub step: Option<String>,
+    /// National status code (TrangThaiHoSo, 1–10).
+    pub status_code: Option<u8>,
+    /// Its Vietnamese label.
+    pub status_label: Option<String>,
+    /// Pinned procedure version.
+    pub procedure: Option<CatalogueRef>,
+    /// Procedure name.
+    pub procedure_name: Option<String>,
+    /// Field of the procedure.
+    pub field: Option<FieldCode>,
+    /// Channel.
+    pub channel: Option<Channel>,
+    /// Applicant's name (personal data).
+    pub applicant_name: Option<PersonName>,
+    /// Desk that received it.
+    pub receiving_agency: Option<AgencyId>,
+    /// Competent office; the dossier is counted at its unit.
+    pub handling_agency: Option<AgencyId>,
+    /// Office holding it now.
+    pub holder: Option<AgencyId>,
+    /// Officer in charge.
+    pub officer: Option<String>,
+    /// Unit of the receiving desk.
+    pub receiving_unit: Option<UnitCode>,
+    /// Unit of the handling office: where Biểu 06 and the overdue lists count it.
+    pub handling_unit: Option<UnitCode>,
+    /// Level of the handling unit.
+    pub handling_level: Option<UnitLevel>,
+    /// Unit of the holder: where the queues list it.
+    pub holder_unit: Option<UnitCode>,
+    /// Online submission.
+    pub submitted_at: Option<jiff::Timestamp>,
+    /// Intake deadline of an online submission.
+    pub intake_due_at: Option<jiff::Timestamp>,
+    /// Receipt (NgayTiepNhan).
+    pub received_at: Option<jiff::Timestamp>,
+    /// Current appointment (NgayHenTra).
+    pub due_at: Option<jiff::Timestamp>,
+    /// Deadline the dossier is judged against.
+    pub deadline: Option<jiff::Timestamp>,
+    /// Due time of the current step.
+    pub step_due_at: Option<jiff::Timestamp>,
+    /// End of processing (NgayKetThucXuLy).
+    pub resolved_at: Option<jiff::Timestamp>,
+    /// Timeliness at the end of processing.
+    pub timeliness: Option<Timeliness>,
+    /// Returned to the applicant (NgayTra).
+    pub returned_at: Option<jiff::Timestamp>,
+    /// Withdrawn, stopped, closed or refused at intake.
+    pub ended_at: Option<jiff::Timestamp>,
+    /// Why the clock is stopped, if it is (`supplement`, `fee`).
+    pub paused: Option<String>,
+    /// Supplement requests during handling.
+    pub supplement_requests: u32,
+    /// An apology was made.
+    pub apologised: bool,
+    /// When it is due at its holder, while it waits there (the queue order).
+    pub queue_due_at: Option<jiff::Timestamp>,
+    /// Stream sequence of the last applied commit.
+    pub last_seq: u64,
+    /// Number of events applied.
+    pub events: u64,
+    /// Event time of the last event.
+    pub last_event_at: Option<jiff::Timestamp>,
+}
+
+/// Which tree an index entry lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum IndexTree {
+    Codes,
+    Names,
+    Queue,
+    Due,
+}
+
+/// A day-level counter contribution.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct CounterPoint {
+    pub(crate) family: Family,
+    pub(crate) unit: String,
+    pub(crate) dims: Vec<u8>,
+    pub(crate) day: Date,
+}
+
+/// Everything one dossier contributes to the views.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Derived {
+    pub(crate) row: Option<DossierRow>,
+    pub(crate) entries: BTreeMap<(IndexTree, Vec<u8>), Vec<u8>>,
+    pub(crate) counters: BTreeMap<CounterPoint, Cells>,
+}
+
+/// Local-day arithmetic in the calendar's offset.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Days {
+    offset: Offset,
+}
+
+impl Days {
+    pub(crate) fn new(reference: &Reference) -> Days {
+        Days {
+            offset: reference.calendar.config().utc_offset,
+        }
+    }
+
+    /// The local date of an instant.
+    pub(crate) fn date(&self, t: Timestamp) -> Date {
+        self.offset.to_datetime(t).date()
+    }
+
+    /// The first instant of a local date.
+    pub(crate) fn start(&self, d: Date) -> Timestamp {
+        self.offset
+            .to_timestamp(d.to_datetime(Time::midnight()))
+            .unwrap_or(if d.year() < 0 {
+                Timestamp::MIN
+            } else {
+                Timestamp::MAX
+            })
+    }
+
+    /// The end of day `d`: the first instant of the next day (a period end).
+    pub(crate) fn end(&self, d: Date) -> Timestamp {
+        d.tomorrow().map_or(Timestamp::MAX, |n| self.start(n))
+    }
+}
+
+/// How far ahead an open interval is searched for its flip point (100 years).
+const HORIZON_DAYS: i64 = 36_525;
+
+/// The derivation of one dossier's contributions.
+pub(crate) fn derive(
+    key: &DossierKey,
+    history: &History,
+    reference: &Reference,
+) -> Result<Derived, DeadReason> {
+    let days = Days::new(reference);
+    // The state after each distinct event time: segment i holds for period ends in
+    // (t_i, t_{i+1}], i.e. for the ends of local days [date(t_i), date(t_{i+1})).
+    let mut segments: Vec<(Timestamp, Folded)> = Vec::new();
+    let mut folded = Folded::new();
+    for commit in &history.commits {
+        for e in &commit.events {
+            folded.apply(e);
+        }
+        let at = commit.events.last().map(|e| e.at);
+        match (segments.last_mut(), at) {
+            (Some((t, f)), Some(at)) if *t == at => *f = folded.clone(),
+            (_, Some(at)) => segments.push((at, folded.clone())),
+            (_, None) => {}
+        }
+    }
+    let Some((_, last)) = segments.last() else {
+        return Ok(Derived::default());
+    };
+    let d = &last.state;
+    let first_at = segments
+        .first()
+        .map(|s| s.0)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let era = days.date(d.received_at.or(d.submitted_at).unwrap_or(first_at));
+    let agencies = &reference.agencies;
+    let resolve = |a: &Option<AgencyId>| -> Result<Option<(Vec<UnitCode>, UnitLevel)>, DeadReason> {
+        match a {
+            None => Ok(None),
+            Some(id) => {
+                let (g, u) = unit_of(agencies, id, era)
+                    .ok_or_else(|| DeadReason::UnknownAgency(id.to_string()))?;
+                Ok(Some((scope_units(g, u), u.level)))
+            }
+        }
+    };
+    let receiving = resolve(&d.receiving_agency)?;
+    let handling = resolve(&d.handling_agency)?;
+    let holder = resolve(&d.holder)?;
+    let version = match &d.procedure {
+        Some(p) => Some(
+            reference
+                .catalogue
+                .resolve(p)
+                .ok_or_else(|| DeadReason::UnknownProcedure(p.to_string()))?,
+        ),
+        None => None,
+    };
+    let stage_json = serde_json::to_value(d.stage).unwrap_or_default();
+    let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
+    let status = d.status();
+    let queue_due_at = match d.stage {
+        Stage::Submitted => d.intake_due_at,
+        Stage::Received | Stage::InProgress { .. } => d.step_due_at.or(d.deadline),
+        Stage::ResultReady => d.due_at,
+        _ => None,
+    };
+    let key_text = key.to_string();
+    let row = DossierRow {
+        key: key.clone(),
+        code: d.code.clone(),
+        stage: text(stage_json.get("stage")).unwrap_or_default(),
+        step: text(stage_json.get("step")),
+        status_code: status.map(|s| s.national_code()),
+        status_label: status.map(|s| s.label_vi().to_owned()),
+        procedure: d.procedure.clone(),
+        procedure_name: version.map(|v| v.name.clone()),
+        field: version.map(|v| v.field_code.clone()),
+        channel: d.channel,
+        applicant_name: d.applicant.as_ref().map(|a| PersonName(a.name.clone())),
+        receiving_agency: d.receiving_agency.clone(),
+        handling_agency: d.handling_agency.clone(),
+        holder: d.holder.clone(),
+        officer: d.officer.clone(),
+        receiving_unit: receiving.as_ref().map(|(s, _)| s[0].clone()),
+        handling_unit: handling.as_ref().map(|(s, _)| s[0].clone()),
+        handling_level: handling.as_ref().map(|(_, l)| *l),
+        holder_unit: holder.as_ref().map(|(s, _)| s[0].clone()),
+        submitted_at: d.submitted_at,
+        intake_due_at: d.intake_due_at,
+        received_at: d.received_at,
+        due_at: d.due_at,
+        deadline: d.deadline,
+        step_due_at: d.step_due_at,
+        resolved_at: d.resolved_at,
+        timeliness: d.timeliness,
+        returned_at: d.returned_at,
+        ended_at: d.ended_at,
+        paused: d
+            .open_pause()
+            .and_then(|p| serde_json::to_value(p.kind).ok())
+            .and_then(|v| v.as_str().map(str::to_owned)),
+        supplement_requests: d.supplement_requests,
+        apologised: d.apologised,
+        queue_due_at,
+        last_seq: history.last_seq(),
+        events: d.version,
+        last_event_at: d.last_event_at,
+    };
+
+    let mut out = Derived::default();
+    // Lookup and search.
+    if let Some(code) = &d.code {
+        out.entries.insert(
+            (IndexTree::Codes, code.to_string().into_bytes()),
+            key_text.clone().into_bytes(),
+        );
+    }
+    if let Some(a) = &d.applicant {
+        for suffix in word_suffixes(&a.name) {
+            out.entries
+                .insert((IndexTree::Names, name_key(&suffix, &key_text)), Vec::new());
+        }
+    }
+    // Desk queues: by holder office and by the holder's unit and its ancestors.
+    if let (Some(due), Some(h), Some((units, _))) = (queue_due_at, &d.holder, &holder) {
+        out.entries.insert(
+            (
+                IndexTree::Queue,
+                index_key(IndexKind::Agency, h.as_str(), due, &key_text),
+            ),
+            Vec::new(),
+        );
+        for u in units {
+            out.entries.insert(
+                (
+                    IndexTree::Queue,
+                    index_key(IndexKind::Unit, u.as_str(), due, &key_text),
+                ),
+                Vec::new(),
+            );
+        }
+    }
+
+    // Everything below counts received dossiers at their handling unit.
+    let (Some((handling_units, level)), Some(version), Some(channel), Some(received_at)) =
+        (&handling, version, d.channel, d.received_at)
+    else {
+        out.row = Some(row);
+        return Ok(out);
+    };
+    let dims = RowDims {
+        level: *level,
+        field: version.field_code.clone(),
+        procedure: version.code,
+        channel,
+    }
+    .to_bytes();
+
+    // Overdue lists and the report's same-day corrections: open, unpaused dossiers by deadline.
+    if last.is_pending()
+        && let Some(deadline) = d.deadline
+    {
+        if !last.is_paused() {
+            if let Some(h) = &d.handling_agency {
+                out.entries.insert(
+                    (
+                        IndexTree::Due,
+                        index_key(IndexKind::Agency, h.as_str(), deadline, &key_text),
+                    ),
+                    Vec::new(),
+                );
+            }
+            for u in handling_units {
+                out.entries.insert(
+                    (
+                        IndexTree::Due,
+                        index_key(IndexKind::Unit, u.as_str(), deadline, &key_text),
+                    ),
+                    dims.clone(),
+                );
+            }
+        }
+        let (t_last, _) = segments[segments.len() - 1];
+        if let Some(facts) = last.kpi766_facts()
+            && let Some(threshold) = kpi_threshold(&facts, t_last)
+        {
+            for u in handling_units {
+                out.entries.insert(
+                    (
+                        IndexTree::Due,
+                        index_key(IndexKind::Kpi, u.as_str(), threshold, &key_text),
+                    ),
+                    dims.clone(),
+                );
+            }
+        }
+    }
+
+    // Counter contributions, per day, at the handling unit and every ancestor.
+    let mut add = |day: Date, cells: Cells| {
+        for u in handling_units {
+            let point = CounterPoint {
+                family: Family::Bieu06,
+                unit: u.to_string(),
+                dims: dims.clone(),
+                day,
+            };
+            out.counters.entry(point).or_default().add(&cells);
+        }
+    };
+    add(days.date(received_at), Cells::one(Cells::RECEIVED, 1));
+    if let Some(exit) = last.exit() {
+        let day = days.date(exit);
+        match (d.resolved_at, d.timeliness) {
+            (Some(_), Some(Timeliness::Early)) => add(day, Cells::one(Cells::EARLY, 1)),
+            (Some(_), Some(Timeliness::OnTime)) => add(day, Cells::one(Cells::ON_TIME, 1)),
+            (Some(_), _) => add(day, Cells::one(Cells::LATE, 1)),
+            (None, _) => add(day, Cells::one(Cells::ENDED, 1)),
+        }
+        if let Some(f) = last.kpi766_facts()
+            && kpi766_on_time(&f, Timestamp::MAX)
+        {
+            add(day, Cells::one(Cells::KPI_ENDED_ON_TIME, 1));
+        }
+    }
+    let mut interval = |index: usize, from: Date, to: Option<Date>| {
+        add(from, Cells::one(index, 1));
+        if let Some(to) = to {
+            add(to, Cells::one(index, -1));
+        }
+    };
+    for (i, (t, f)) in segments.iter().enumerate() {
+        let lo = days.date(*t);
+        let hi = segments.get(i + 1).map(|(n, _)| days.date(*n));
+        if hi.is_some_and(|h| h <= lo) || !f.is_pending() {
+            continue;
+        }
+        interval(Cells::OPEN_DELTA, lo, hi);
+        if !f.is_paused()
+            && let Some(deadline) = f.state.deadline
+        {
+            let from = lo.max(days.date(deadline));
+            if hi.is_none_or(|h| from < h) {
+                interval(Cells::OVERDUE_DELTA, from, hi);
+            }
+        }
+        if let Some(facts) = f.kpi766_facts() {
+            let on_time = |day: Date| kpi766_on_time(&facts, days.end(day));
+            if let Some(until) = last_true_day(lo, hi, on_time) {
+                interval(Cells::KPI_OPEN_ON_TIME_DELTA, lo, until);
+            }
+        }
+    }
+
+    // Desk intake: receipts at the receiving unit and its ancestors.
+    if let Some((desk_units, desk_level)) = &receiving {
+        let desk_dims = RowDims {
+            level: *desk_level,
+            field: version.field_code.clone(),
+            procedure: version.code,
+            channel,
+        }
+        .to_bytes();
+        for u in desk_units {
+            let point = CounterPoint {
+                family: Family::Intake,
+                unit: u.to_string(),
+                dims: desk_dims.clone(),
+                day: days.date(received_at),
+            };
+            out.counters
+                .entry(point)
+                .or_default()
+                .add(&Cells::one(Cells::RECEIVED, 1));
+        }
+    }
+    out.row = Some(row);
+    Ok(out)
+}
+
+/// For a predicate that is true and then false over the days `[lo, hi)` (`hi = None`: forever),
+/// the end of the true run: `None` if it is false at `lo`, `Some(None)` if true to the end.
+#[allow(clippy::option_option)]
+fn last_true_day(lo: Date, hi: Option<Date>, ok: impl Fn(Date) -> bool) -> Option<Option<Date>> {
+    if !ok(lo) {
+        return None;
+    }
+    let last = match hi {
+        Some(h) => h.yesterday().ok()?,
+        None => lo.saturating_add(SignedDuration::from_hours(24 * HORIZON_DAYS)),
+    };
+    if ok(last) {
+        return Some(hi);
+    }
+    // ok(a) and !ok(b): find the first false day.
+    let (mut a, mut b) = (lo, last);
+    loop {
+        let span = b.duration_since(a).as_hours() / 24;
+        if span <= 1 {
+            return Some(Some(b));
+        }
+        let mid = a.saturating_add(SignedDuration::from_hours(24 * (span / 2)));
+        if ok(mid) {
+            a = mid;
+        } else {
+            b = mid;
+        }
+    }
+}
+
+/// The last instant at which an open dossier is still on time for Decision 766, if it is on time
+/// now (`at`) and will not stay so forever (a dossier waiting for a supplement stays so).
+fn kpi_threshold(facts: &motcua_domain::report::Kpi766Facts, at: Timestamp) -> Option<Timestamp> {
+    let ok = |t: i128| Timestamp::from_nanosecond(t).is_ok_and(|ts| kpi766_on_time(facts, ts));
+    let mut a = at.as_nanosecond();
+    if !ok(a) {
+        return None;
+    }
+    let far = at
+        .checked_add(SignedDuration::from_hours(24 * HORIZON_DAYS))
+        .unwrap_or(Timestamp::MAX)
+        .as_nanosecond();
+    if ok(far) {
+        return None;
+    }
+    let mut b = far;
+    while b - a > 1 {
+        let mid = a + (b - a) / 2;
+        if ok(mid) {
+            a = mid;
+        } else {
+            b = mid;
+        }
+    }
+    Timestamp::from_nanosecond(a).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_true_day_finds_the_flip() {
+        let lo = jiff::civil::date(2026, 1, 1);
+        let flip = jiff::civil::date(2026, 3, 10);
+        assert_eq!(last_true_day(lo, None, |d| d < flip), Some(Some(flip)));
+        assert_eq!(last_true_day(lo, None, |_| true), Some(None));
+        assert_eq!(last_true_day(lo, None, |_| false), None);
+        let hi = jiff::civil::date(2026, 2, 1);
+        assert_eq!(last_true_day(lo, Some(hi), |d| d < flip), Some(Some(hi)));
+        assert_eq!(
+            last_true_day(lo, Some(hi), |d| d < jiff::civil::date(2026, 1, 2)),
+            Some(Some(jiff::civil::date(2026, 1, 2)))
+        );
+    }
+}
