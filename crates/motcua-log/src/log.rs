@@ -486,6 +486,26 @@ impl EventLog {
         }
     }
 
+    /// The provinces that have a dossier stream on the server.
+    pub async fn dossier_provinces(&self) -> Result<Vec<UnitCode>, LogError> {
+        let mut names = self.js.stream_names();
+        let mut out = Vec::new();
+        while let Some(name) = names.next().await {
+            let name = name.map_err(|e| LogError::JetStream {
+                operation: "stream names",
+                reason: e.to_string(),
+            })?;
+            if let Some(code) = name
+                .strip_prefix("MOTCUA_DOSSIERS_")
+                .and_then(|c| c.parse::<UnitCode>().ok())
+            {
+                out.push(code);
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// The stream's last sequence for a province (0 when empty or absent).
     pub async fn last_sequence(&self, province: &UnitCode) -> Result<u64, LogError> {
         match self.js.get_stream(dossier_stream(province)).await {

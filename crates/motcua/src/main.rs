@@ -43,6 +43,12 @@ enum Command {
     /// Simulate a province: N days of history (imported or written as NDJSON), or a live
     /// trickle sent to a running motcua.
     Simulate(cmd::simulate::Args),
+    /// Rebuild a province's read models from its stream (run while `up` is stopped).
+    Rebuild(cmd::views::RebuildArgs),
+    /// Inspect read models: `motcua views digest --province 79`.
+    Views(cmd::views::ViewsArgs),
+    /// List or replay the messages the projector could not apply.
+    Deadletters(cmd::views::DeadArgs),
     /// Make API tokens.
     Token(cmd::token::Args),
     /// Validate the procedure catalogue (the shipped one or a CSV file) and summarise it.
@@ -71,6 +77,9 @@ fn main() -> ExitCode {
             Command::Units(args) => cmd::units::run(args),
             Command::Catalogue(args) => cmd::catalogue::run(args),
             Command::Token(args) => cmd::token::run(args),
+            Command::Rebuild(args) => cmd::views::rebuild(args).await,
+            Command::Views(args) => cmd::views::views(args),
+            Command::Deadletters(args) => cmd::views::deadletters(args),
             Command::Simulate(args) => cmd::simulate::run(args).await,
         }
     });

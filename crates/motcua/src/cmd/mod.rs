@@ -2,9 +2,11 @@
 
 pub mod catalogue;
 pub mod import;
+pub mod projectors;
 pub mod send;
 pub mod simulate;
 pub mod token;
 pub mod units;
 pub mod up;
 pub mod verify;
+pub mod views;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::cmd::projectors::Projectors;
 use anyhow::Context;
 use jiff::Timestamp;
 use motcua_api::{ActorDirectory, ApiSettings, AppState};
@@ -92,8 +93,23 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     let db = sled::open(&db_path)
         .with_context(|| format!("cannot open the cache at {}", db_path.display()))?;
     let cache = db.open_tree("write_cache")?;
-    let service = CommandService::new(log, cache, Arc::new(Reference::official()));
+    let reference = Arc::new(Reference::official());
+    let service = CommandService::new(log.clone(), cache, reference.clone());
     let server = tokio::spawn(motcua_command::nats::serve(service.clone()));
+
+    let (stop_projectors, projectors_stop) = tokio::sync::watch::channel(false);
+    let mut projectors = Projectors::new(
+        log.clone(),
+        reference.clone(),
+        args.data_dir.join("views"),
+        projectors_stop,
+    );
+    if args.demo {
+        projectors.ensure(&"79".parse()?).await?;
+    }
+    projectors.discover().await?;
+    let _views = projectors.views();
+    let supervisor = tokio::spawn(projectors.supervise(std::time::Duration::from_secs(5)));
 
     let actors = match (&args.actors, args.demo) {
         (Some(path), _) => {
@@ -140,6 +156,10 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         t.abort();
     }
     let _ = stop_http.send(());
+    let _ = stop_projectors.send(true);
+    if let Err(e) = supervisor.await {
+        tracing::warn!(error = %e, "the projectors did not stop cleanly");
+    }
     match http.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP API stopped with an error"),
