@@ -1,5 +1,5 @@
-//! The HTTP edge of motcua: commands, the live event feed, health, metrics and the OpenAPI
-//! document, behind bearer tokens with roles and offices.
+//! The HTTP edge of motcua: commands, queries over the read models, the live event feed,
+//! health, metrics and the OpenAPI document, behind bearer tokens with roles and offices.
 //!
 //! Architecture invariant: no business rule lives here. A request is authenticated, read into
 //! the domain's `CommandBody`, given the acting role (the first of the command's allowed roles
@@ -11,15 +11,25 @@
 //! commands, codes, dossier keys and officer ids, never an applicant's data or a token.
 //!
 //! The binary wires it as: [`AppState::new`] with the command service and the accounts
-//! ([`ActorDirectory::load`]), then [`serve`] with a bound listener and a shutdown future.
+//! ([`ActorDirectory::load`]), [`AppState::with_views`] with the read models of the provinces
+//! this node projects (a [`ViewsByProvince`] of `motcua_views::Projector::views`, shared with
+//! the projectors' supervisor so that a province found later becomes queryable; without it the
+//! queries answer 503 `views_unavailable`), then [`serve`] with a bound listener and a shutdown
+//! future.
 //!
 //! | method | path | who |
 //! |---|---|---|
 //! | POST | `/v1/dossiers` | reception (`receive`), applicant accounts (`submit_online`) |
 //! | POST | `/v1/dossiers/{key}/{command}` | the command's roles (`CommandBody::allowed_roles`) |
+//! | GET | `/v1/dossiers/{key}`, `/v1/dossiers?code=` | officers of its province, reporters, admins, its own applicant account |
+//! | GET | `/v1/search?province=&q=` | officers of that province with a case-working role |
+//! | GET | `/v1/units/{unit}/queue`, `/v1/agencies/{agency}/queue` | officers (own province; reporters and admins any) |
+//! | GET | `/v1/units/{unit}/overdue`, `/v1/agencies/{agency}/overdue` | officers (own province; reporters and admins any) |
+//! | GET | `/v1/units/{unit}/reports/bieu06`, `/v1/units/{unit}/reports/kpi766` | officers (own province; reporters and admins any) |
 //! | GET | `/v1/events` | officers (own province; reporters and admins any) |
 //! | GET | `/healthz`, `/readyz`, `/metrics`, `/openapi.json` | anyone |
 
+pub mod answers;
 pub mod auth;
 pub mod commands;
 mod endpoints;
@@ -30,9 +40,10 @@ pub mod problem;
 mod queries;
 mod schema;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -41,6 +52,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use motcua_command::CommandService;
+use motcua_domain::units::UnitCode;
+use motcua_views::Views;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use utoipa::OpenApi;
@@ -136,9 +149,6 @@ impl Shutdown {
 }
 
 /// Everything a request needs. Cheap to clone.
-///
-/// Queries will add the read models here (a `views` handle, optional while `motcua-views`
-/// is not wired), read by a `queries` module merged into [`router`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct AppState {
@@ -148,6 +158,9 @@ pub struct AppState {
     pub actors: ActorDirectory,
     /// Limits and intervals.
     pub settings: ApiSettings,
+    /// The read models by province, for the queries; `None` on a node without projections
+    /// (every query then answers 503 `views_unavailable`).
+    pub views: Option<ViewsByProvince>,
     pub(crate) metrics: PrometheusHandle,
     pub(crate) shutdown: Shutdown,
 }
@@ -159,6 +172,7 @@ impl AppState {
             service,
             actors,
             settings: ApiSettings::default(),
+            views: None,
             metrics: metrics::prometheus(),
             shutdown: Shutdown::new(),
         }
@@ -169,19 +183,55 @@ impl AppState {
         self.settings = settings;
         self
     }
+
+    /// Serves queries from these read models: the views of each province's running projector
+    /// (`Projector::views()`), by province. The map is shared, not copied: a projector the
+    /// binary starts later (a province stream found after start) is queryable as soon as its
+    /// views are inserted. Queries about a province without views answer 503
+    /// `views_unavailable`.
+    pub fn with_views(mut self, views: ViewsByProvince) -> AppState {
+        self.views = Some(views);
+        self
+    }
+
+    /// The views of a province, if this node keeps them.
+    pub(crate) fn views_of(&self, province: &UnitCode) -> Option<Views> {
+        let map = self.views.as_ref()?;
+        let map = match map.read() {
+            Ok(m) => m,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.get(province).cloned()
+    }
+}
+
+/// The read models of the provinces a node projects, by province, shared between the
+/// projectors' supervisor (which inserts a province's views when its projector starts) and the
+/// queries (which read them).
+pub type ViewsByProvince = Arc<RwLock<BTreeMap<UnitCode, Views>>>;
+
+/// A [`ViewsByProvince`] of these views, keyed by their shard's province (the first of two of
+/// the same province wins).
+pub fn views_by_province(views: impl IntoIterator<Item = Views>) -> ViewsByProvince {
+    let mut map = BTreeMap::new();
+    for v in views {
+        map.entry(v.shard().province.clone()).or_insert(v);
+    }
+    Arc::new(RwLock::new(map))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "motcua",
-        description = "One-stop (một cửa) handling of administrative dossiers: one POST per command, the live event feed, operations. Errors are RFC 9457 problem documents (application/problem+json) whose `code` is stable: refusals by the rules carry the domain's codes (422, or 403 for office, holder and assignment), the edge's own codes are listed in docs/security.md.",
+        description = "One-stop (một cửa) handling of administrative dossiers: one POST per command, queries over the read models (dossiers, applicant search, queues, overdue lists, Biểu 06 and Decision 766 reports), the live event feed, operations. Errors are RFC 9457 problem documents (application/problem+json) whose `code` is stable: refusals by the rules carry the domain's codes (422, or 403 for office, holder and assignment), the edge's own codes are listed in docs/security.md.",
         license(name = "EUPL-1.2")
     ),
     modifiers(&BearerAuth),
     components(schemas(Problem, CommandAnswer)),
     tags(
         (name = "commands", description = "Commands on dossiers; each appends one commit or is refused"),
+        (name = "queries", description = "Reads of the read models: a dossier, applicant search, queues, overdue lists, reports"),
         (name = "events", description = "The live event feed (Server-Sent Events)"),
         (name = "operations", description = "Health, readiness, metrics"),
     )

@@ -75,7 +75,8 @@ pub mod codes {
     pub const INVALID_QUERY: &str = "invalid_query";
     /// A province that is not in the unit lists.
     pub const UNKNOWN_PROVINCE: &str = "unknown_province";
-    /// An office filter that names no known office.
+    /// An office filter that names no known office (event feed), or a unit code in no unit list
+    /// (queries).
     pub const UNKNOWN_UNIT: &str = "unknown_unit";
     /// A level that is not `province`, `district` or `commune`.
     pub const UNKNOWN_LEVEL: &str = "unknown_level";
@@ -83,6 +84,32 @@ pub mod codes {
     pub const UNKNOWN_EVENT_TYPE: &str = "unknown_event_type";
     /// `Last-Event-ID` or `from_seq` is not a stream sequence.
     pub const INVALID_LAST_EVENT_ID: &str = "invalid_last_event_id";
+    /// Queries: a `limit` that is not a whole number from 1 to 1000.
+    pub const INVALID_LIMIT: &str = "invalid_limit";
+    /// Reports: `from` or `to` missing.
+    pub const MISSING_PERIOD: &str = "missing_period";
+    /// Reports: `from` after `to`.
+    pub const INVALID_PERIOD: &str = "invalid_period";
+    /// Reports: a period of more than five years.
+    pub const PERIOD_TOO_LONG: &str = "period_too_long";
+    /// Queries: a unit code that is not 2, 3 or 5 digits.
+    pub const INVALID_UNIT_CODE: &str = "invalid_unit_code";
+    /// Queries: an office id that names no known office.
+    pub const UNKNOWN_AGENCY: &str = "unknown_agency";
+    /// Queries: a province parameter that is not a 2-digit province code.
+    pub const INVALID_PROVINCE: &str = "invalid_province";
+    /// `GET /v1/dossiers` without `code`.
+    pub const MISSING_CODE: &str = "missing_code";
+    /// `GET /v1/search` without `q`.
+    pub const MISSING_Q: &str = "missing_q";
+    /// `GET /v1/search` with a `q` that is too long or has no letter or digit.
+    pub const INVALID_Q: &str = "invalid_q";
+    /// No such dossier in the read models (the command service uses the same code).
+    pub const DOSSIER_NOT_FOUND: &str = "dossier_not_found";
+    /// This node keeps no read models (of that province).
+    pub const VIEWS_UNAVAILABLE: &str = "views_unavailable";
+    /// The read models failed to answer (the cause is logged).
+    pub const VIEWS_ERROR: &str = "views_error";
     /// The body is larger than the limit.
     pub const TOO_LARGE: &str = "too_large";
     /// The body is not `application/json`.

@@ -10,6 +10,7 @@ use motcua_domain::Reference;
 use motcua_domain::dossier::Role;
 use motcua_log::{EventLog, LogSettings};
 use motcua_testkit::NatsServer;
+use motcua_views::{Projector, ProjectorConfig, Shard};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -54,9 +55,16 @@ pub struct TestApp {
     pub tokens: Tokens,
     pub service: CommandService,
     pub log: EventLog,
+    /// The projectors whose views the queries read (none unless spawned with views).
+    pub projectors: Vec<Projector>,
+    /// The map of views the API reads (shared: inserting a province makes it queryable).
+    pub views: Option<motcua_api::ViewsByProvince>,
+    /// Where the projectors keep their views.
+    pub views_dir: std::path::PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<std::io::Result<()>>>,
     _dir: tempfile::TempDir,
+    _views_dir: tempfile::TempDir,
     _server: NatsServer,
 }
 
@@ -69,6 +77,23 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: ApiSettings) -> TestApp {
+    spawn(settings, &[]).await
+}
+
+/// The app with read models of these provinces, each kept by a projector over its own temp sled
+/// directory; [`TestApp::fresh`] brings them up to the streams' ends.
+pub async fn spawn_app_with_views(provinces: &[&str]) -> TestApp {
+    spawn(
+        ApiSettings {
+            sse_keep_alive: Duration::from_millis(300),
+            ..ApiSettings::default()
+        },
+        provinces,
+    )
+    .await
+}
+
+async fn spawn(settings: ApiSettings, provinces: &[&str]) -> TestApp {
     let server = NatsServer::start_single()
         .await
         .expect("nats-server starts");
@@ -119,7 +144,26 @@ pub async fn spawn_app_with(settings: ApiSettings) -> TestApp {
         .check_offices(service.reference())
         .expect("offices exist");
 
-    let state = AppState::new(service.clone(), actors).with_settings(settings);
+    let views_dir = tempfile::tempdir().expect("temp dir");
+    let mut projectors = Vec::new();
+    for p in provinces {
+        let shard = Shard::province(p.parse().expect("province"));
+        let path = views_dir.path().join(format!("views-{p}"));
+        let projector = Projector::start(
+            log.clone(),
+            Arc::new(Reference::official()),
+            ProjectorConfig::new(shard, path),
+        )
+        .await
+        .expect("projector starts");
+        projectors.push(projector);
+    }
+    let mut state = AppState::new(service.clone(), actors).with_settings(settings);
+    let views = (!provinces.is_empty())
+        .then(|| motcua_api::views_by_province(projectors.iter().map(|p| p.views().clone())));
+    if let Some(v) = &views {
+        state = state.with_views(v.clone());
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binds");
@@ -137,9 +181,13 @@ pub async fn spawn_app_with(settings: ApiSettings) -> TestApp {
         tokens,
         service,
         log,
+        projectors,
+        views,
+        views_dir: views_dir.path().to_owned(),
         shutdown: Some(tx),
         handle: Some(handle),
         _dir: dir,
+        _views_dir: views_dir,
         _server: server,
     }
 }
@@ -200,6 +248,27 @@ impl TestApp {
             .last_sequence(&"79".parse().expect("province"))
             .await
             .expect("stream info")
+    }
+
+    /// GETs a path with a token (`None`: no Authorization header).
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut request = self.client.get(self.url(path));
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        answer(request.send().await.expect("request sent")).await
+    }
+
+    /// Brings every projector up to its stream's last sequence.
+    pub async fn fresh(&self) {
+        for p in &self.projectors {
+            let province = &p.views().shard().province;
+            let last = self.log.last_sequence(province).await.expect("stream info");
+            tokio::time::timeout(Duration::from_secs(20), p.run_until(last))
+                .await
+                .expect("the views catch up within 20 s")
+                .expect("the projector runs");
+        }
     }
 
     /// Stops the server and waits for `serve` to return.

@@ -6,3 +6,4 @@ mod commands;
 mod events;
 mod helpers;
 mod ops;
+mod queries;

@@ -1,20 +1,18 @@
 //! The projectors `motcua up` runs: one per province stream, found at start and every few
 //! seconds after, each with its own sled directory under `<data-dir>/views/<province>`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use motcua_domain::Reference;
 use motcua_domain::units::UnitCode;
 use motcua_log::EventLog;
-use motcua_views::{Projector, ProjectorConfig, Shard, Views};
+use motcua_views::{Projector, ProjectorConfig, Shard};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-/// The views of every running projector, by province.
-pub type ViewsByProvince = Arc<RwLock<BTreeMap<UnitCode, Views>>>;
+pub use motcua_api::ViewsByProvince;
 
 /// Runs and supervises the projectors.
 #[derive(Debug)]

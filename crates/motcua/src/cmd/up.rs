@@ -108,7 +108,7 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         projectors.ensure(&"79".parse()?).await?;
     }
     projectors.discover().await?;
-    let _views = projectors.views();
+    let views = projectors.views();
     let supervisor = tokio::spawn(projectors.supervise(std::time::Duration::from_secs(5)));
 
     let actors = match (&args.actors, args.demo) {
@@ -131,7 +131,8 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let http_addr = listener.local_addr()?;
     let state = AppState::new(service.clone(), actors)
-        .with_settings(ApiSettings::default().with_env(|n| std::env::var(n).ok())?);
+        .with_settings(ApiSettings::default().with_env(|n| std::env::var(n).ok())?)
+        .with_views(views);
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http = tokio::spawn(motcua_api::serve(listener, state, async move {
         let _ = http_stopped.await;
