@@ -218,15 +218,13 @@ pub(crate) fn derive(
     // (t_i, t_{i+1}], i.e. for the ends of local days [date(t_i), date(t_{i+1})).
     let mut segments: Vec<(Timestamp, Folded)> = Vec::new();
     let mut folded = Folded::new();
-    for commit in &history.commits {
-        for e in &commit.events {
-            folded.apply(e);
-        }
-        let at = commit.events.last().map(|e| e.at);
-        match (segments.last_mut(), at) {
-            (Some((t, f)), Some(at)) if *t == at => *f = folded.clone(),
-            (_, Some(at)) => segments.push((at, folded.clone())),
-            (_, None) => {}
+    // Segmented by event time, not by stored message: an imported history is one message
+    // holding many original commands, each at its own time.
+    for e in history.commits.iter().flat_map(|c| c.events.iter()) {
+        folded.apply(e);
+        match segments.last_mut() {
+            Some((t, f)) if *t == e.at => *f = folded.clone(),
+            _ => segments.push((e.at, folded.clone())),
         }
     }
     let Some((_, last)) = segments.last() else {

@@ -62,6 +62,9 @@ mod keys;
 mod projector;
 mod query;
 mod report;
+mod report_export;
+mod report_official;
+mod report_scan;
 mod store;
 
 pub use apply::{BatchOutcome, Delivery};
@@ -77,5 +80,14 @@ pub use query::{ControlSlipRow, DossierDetail, ListItem, PauseRow, Scope, Timeli
 pub use report::{
     Bieu06Report, FieldGroup, IntakeCounts, IntakeReport, IntakeRow, Kpi766Counts, Kpi766Report,
     Kpi766Row, LevelGroup, ProcedureRow,
+};
+pub use report_export::{
+    COLUMNS, CSV_HEADER, ExportError, GROUPS, LABEL_HEADER, TITLE, XLSX_FIRST_DATA_ROW, notes,
+    period_line, to_csv, to_table, to_xlsx, vn_date, vn_datetime, vn_decimal, vn_rate,
+};
+pub use report_official::{
+    ConventionRate, FormRow, FormRowKind, Indicator, IndicatorCounts, IndicatorRow, IndicatorUnit,
+    Judging, Kpi766Indicators, OfficialReport, ReportQuery, ReportSource, convention_label,
+    level_label,
 };
 pub use store::{Digest, FORMAT_VERSION, Shard, Views};

@@ -2,7 +2,10 @@
 //!
 //! A query reads the day/month/year buckets of one unit that cover the period (at most five
 //! contiguous key ranges per sum), so its cost grows with the rows and the days asked, never
-//! with the number of events. The counting rules are in `docs/reports.md`.
+//! with the number of events. The counting rules are in `docs/reports.md`. Reports as of a past
+//! instant of a running period, and the Decision 766 indicators the counters do not carry, are
+//! in `report_scan.rs`; the official report and its exports in `report_official.rs` and
+//! `report_export.rs`.
 
 use std::collections::BTreeMap;
 
@@ -92,7 +95,7 @@ impl Kpi766Counts {
         Rate::new(self.on_time(), self.dossiers)
     }
 
-    fn add(&mut self, o: &Kpi766Counts) {
+    pub(crate) fn add(&mut self, o: &Kpi766Counts) {
         self.dossiers += o.dossiers;
         self.ended_on_time += o.ended_on_time;
         self.pending_on_time += o.pending_on_time;
@@ -169,6 +172,9 @@ pub struct IntakeReport {
 }
 
 type Sums = BTreeMap<RowDims, Cells>;
+
+/// A report row: level of the handling unit, field, procedure.
+pub(crate) type RowKey = (UnitLevel, FieldCode, ProcedureCode);
 
 fn nonneg(v: i64) -> Result<u64, ViewError> {
     u64::try_from(v).map_err(|_| corrupt("counters", format!("negative count {v}")))
@@ -325,7 +331,8 @@ impl Views {
     /// Received, resolved and ended counts are by event day. "Carried over" is what was pending
     /// at the end of the day before `from`; "pending within time / overdue" is judged at the
     /// period end when it is not after `at`, and at `at` otherwise. `at` is meant to be the
-    /// current time: the views hold the events projected so far and nothing later.
+    /// current time: the views hold the events projected so far and nothing later. For the report
+    /// of a running period as it stood at a past instant, use [`Views::bieu06_as_of`].
     pub fn bieu06(
         &self,
         unit: &UnitCode,
@@ -334,8 +341,7 @@ impl Views {
         at: Timestamp,
     ) -> Result<Bieu06Report, ViewError> {
         let p = self.period(unit, from, to, at)?;
-        let mut rows: BTreeMap<(UnitLevel, FieldCode, ProcedureCode), Bieu06Counts> =
-            BTreeMap::new();
+        let mut rows: BTreeMap<RowKey, Bieu06Counts> = BTreeMap::new();
         let zero = Cells::default();
         for dims in Self::all_dims(&p) {
             let f = p.flows.get(dims).unwrap_or(&zero).0;
@@ -373,6 +379,19 @@ impl Views {
                 .entry((dims.level, dims.field.clone(), dims.procedure))
                 .or_default() += c;
         }
+        self.assemble_bieu06(unit, from, to, p.judged_at, rows)
+    }
+
+    /// Groups Biểu 06 rows by level (top level first), then field, then procedure, with names
+    /// from the catalogue and the totals of every group.
+    pub(crate) fn assemble_bieu06(
+        &self,
+        unit: &UnitCode,
+        from: Date,
+        to: Date,
+        judged_at: Timestamp,
+        rows: BTreeMap<RowKey, Bieu06Counts>,
+    ) -> Result<Bieu06Report, ViewError> {
         let catalogue = &self.reference().catalogue;
         let field_names = catalogue.fields();
         let mut levels: Vec<LevelGroup> = Vec::new();
@@ -419,7 +438,7 @@ impl Views {
             unit: unit.clone(),
             from,
             to,
-            judged_at: p.judged_at,
+            judged_at,
             levels,
             total,
         })
@@ -437,8 +456,7 @@ impl Views {
         at: Timestamp,
     ) -> Result<Kpi766Report, ViewError> {
         let p = self.period(unit, from, to, at)?;
-        let mut rows: BTreeMap<(UnitLevel, FieldCode, ProcedureCode), Kpi766Counts> =
-            BTreeMap::new();
+        let mut rows: BTreeMap<RowKey, Kpi766Counts> = BTreeMap::new();
         let zero = Cells::default();
         for dims in Self::all_dims(&p) {
             let f = p.flows.get(dims).unwrap_or(&zero).0;
@@ -458,9 +476,21 @@ impl Views {
                 .or_default()
                 .add(&c);
         }
+        Ok(Self::assemble_kpi766(unit, from, to, p.judged_at, rows))
+    }
+
+    /// One Decision 766 row per (level, field, procedure), with the total.
+    pub(crate) fn assemble_kpi766(
+        unit: &UnitCode,
+        from: Date,
+        to: Date,
+        judged_at: Timestamp,
+        rows: BTreeMap<RowKey, Kpi766Counts>,
+    ) -> Kpi766Report {
         let mut total = Kpi766Counts::default();
         let rows = rows
             .into_iter()
+            .filter(|(_, c)| *c != Kpi766Counts::default())
             .map(|((level, field, procedure), counts)| {
                 total.add(&counts);
                 Kpi766Row {
@@ -471,14 +501,14 @@ impl Views {
                 }
             })
             .collect();
-        Ok(Kpi766Report {
+        Kpi766Report {
             unit: unit.clone(),
             from,
             to,
-            judged_at: p.judged_at,
+            judged_at,
             rows,
             total,
-        })
+        }
     }
 
     /// Dossiers received at the desks of a unit and every unit below it in `from..=to`, by

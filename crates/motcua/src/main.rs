@@ -51,6 +51,9 @@ enum Command {
     Deadletters(cmd::views::DeadArgs),
     /// Make API tokens.
     Token(cmd::token::Args),
+    /// The official report of a unit for a period: Biểu 06 and Decision 766 indicators as a
+    /// table, JSON, CSV or XLSX (run while `up` is stopped).
+    Report(cmd::report::Args),
     /// Validate the procedure catalogue (the shipped one or a CSV file) and summarise it.
     Catalogue(cmd::catalogue::Args),
 }
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
             Command::Rebuild(args) => cmd::views::rebuild(args).await,
             Command::Views(args) => cmd::views::views(args),
             Command::Deadletters(args) => cmd::views::deadletters(args),
+            Command::Report(args) => cmd::report::run(args),
             Command::Simulate(args) => cmd::simulate::run(args).await,
         }
     });

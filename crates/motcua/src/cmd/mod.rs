@@ -3,6 +3,7 @@
 pub mod catalogue;
 pub mod import;
 pub mod projectors;
+pub mod report;
 pub mod send;
 pub mod simulate;
 pub mod token;
