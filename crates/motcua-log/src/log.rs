@@ -528,6 +528,20 @@ fn header_u64(msg: &async_nats::Message, name: &str) -> Option<u64> {
 }
 
 fn publish_error(e: jetstream::context::PublishError, expected: u64) -> AppendError {
+    // A clustered 2.14 server can refuse the next append of a subject right after acknowledging
+    // the previous one ("wrong last sequence", code 10164, while it clears its in-process mark),
+    // or answer that the subject's last sequence is not ready yet (10163). The client library
+    // only maps 10071; these are conflicts too: reload and decide again.
+    let server_code = std::error::Error::source(&e)
+        .and_then(|s| s.downcast_ref::<jetstream::Error>())
+        .map(|j| j.error_code());
+    if matches!(
+        server_code,
+        Some(jetstream::ErrorCode::STREAM_WRONG_LAST_SEQUENCE_CONSTANT)
+            | Some(jetstream::ErrorCode::STREAM_EXPECTED_LAST_SEQ_PER_SUBJECT_NOT_READY)
+    ) {
+        return AppendError::Conflict { expected };
+    }
     match e.kind() {
         PublishErrorKind::WrongLastSequence => AppendError::Conflict { expected },
         PublishErrorKind::TimedOut | PublishErrorKind::BrokenPipe => {
@@ -602,4 +616,36 @@ pub(crate) fn drift(have: &stream::Config, want: &stream::Config) -> Vec<String>
         want.allow_message_counter.to_string(),
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn server_error(code: u64) -> jetstream::context::PublishError {
+        let error: jetstream::Error = serde_json::from_value(serde_json::json!({
+            "code": 400, "err_code": code, "description": "wrong last sequence"
+        }))
+        .unwrap();
+        jetstream::context::PublishError::with_source(PublishErrorKind::Other, error)
+    }
+
+    #[test]
+    fn clustered_sequence_races_are_conflicts() {
+        for code in [10164, 10163] {
+            assert!(
+                matches!(
+                    publish_error(server_error(code), 7),
+                    AppendError::Conflict { expected: 7 }
+                ),
+                "{code}"
+            );
+        }
+        assert!(matches!(
+            publish_error(server_error(10077), 7),
+            AppendError::Log(_)
+        ));
+    }
 }
