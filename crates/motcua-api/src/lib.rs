@@ -32,6 +32,7 @@
 pub mod answers;
 pub mod auth;
 pub mod commands;
+pub mod dashboard;
 mod endpoints;
 mod events;
 pub mod metrics;
@@ -267,6 +268,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .merge(queries::routes())
+        .merge(dashboard::routes())
 }
 
 /// The OpenAPI 3.1 document of the API, generated from the handlers and schemas.

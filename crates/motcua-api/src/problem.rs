@@ -110,6 +110,8 @@ pub mod codes {
     pub const VIEWS_UNAVAILABLE: &str = "views_unavailable";
     /// The read models failed to answer (the cause is logged).
     pub const VIEWS_ERROR: &str = "views_error";
+    /// A report format other than json, csv or xlsx.
+    pub const INVALID_FORMAT: &str = "invalid_format";
     /// The body is larger than the limit.
     pub const TOO_LARGE: &str = "too_large";
     /// The body is not `application/json`.

@@ -90,6 +90,7 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(agency_overdue))
         .routes(routes!(bieu06))
         .routes(routes!(kpi766))
+        .routes(routes!(official))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1095,6 +1096,132 @@ pub(crate) async fn kpi766(
             unit.name,
             state.service.reference(),
         )))
+    })
+    .await
+}
+
+/// The official report's options.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OfficialQuery {
+    /// First day, local `YYYY-MM-DD`.
+    #[param(required = true, value_type = String, format = Date, example = "2026-01-01")]
+    from: Option<String>,
+    /// Last day, inclusive, local `YYYY-MM-DD`; at most 5 years after `from`.
+    #[param(required = true, value_type = String, format = Date, example = "2026-03-31")]
+    to: Option<String>,
+    /// The instant the report is made at (RFC 3339 with an offset; default: now).
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-04-01T00:00:00+07:00")]
+    at: Option<String>,
+    /// `true`: the report as it stood at `at`, over the events up to then (folds the histories
+    /// of a running period); `false` (default): the live report.
+    as_of: Option<bool>,
+    /// `json` (default), `csv` or `xlsx` (laid out like the official form).
+    #[param(example = "xlsx")]
+    format: Option<String>,
+    /// One line per procedure under each field.
+    detail: Option<bool>,
+    /// Also the Decision 766 indicators 2.2, 3.6, 4.1 and 4.2 (folds the histories of the unit's
+    /// dossiers open in the period).
+    indicators: Option<bool>,
+}
+
+/// `GET /v1/units/{unit}/reports/official?from=&to=&at=&as_of=&format=json|csv|xlsx`: Biểu 06
+/// as the official form lays it out (levels, fields, the 13 columns, totals, the note of
+/// dossiers ended otherwise), the on-time rate in every convention and the Decision 766
+/// indicators; as JSON, CSV or an XLSX workbook with Vietnamese headers. Same access rules as
+/// Biểu 06.
+#[utoipa::path(
+    get,
+    path = "/v1/units/{unit}/reports/official",
+    tag = "queries",
+    params(("unit" = String, Path, description = "Unit code", example = "79"), OfficialQuery),
+    responses(
+        (status = 200, description = "The report: JSON, text/csv, or an XLSX workbook"),
+        (status = 400, description = "Bad unit code, date, period, instant or format", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an officer, or another province", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such unit", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No read models of the unit's province on this node", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub(crate) async fn official(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    unit: Result<Path<String>, PathRejection>,
+    query: Result<Query<OfficialQuery>, QueryRejection>,
+) -> Response {
+    measured("official", async move {
+        let q = query_of(query)?;
+        let format = match q.format.as_deref().unwrap_or("json") {
+            f @ ("json" | "csv" | "xlsx") => f.to_owned(),
+            other => {
+                return Err(ApiError::bad_request(
+                    codes::INVALID_FORMAT,
+                    format!("format must be json, csv or xlsx, not {other:?}"),
+                ));
+            }
+        };
+        let period = PeriodQuery {
+            from: q.from.clone(),
+            to: q.to.clone(),
+            at: q.at.clone(),
+        };
+        let (unit, from, to, at, views) =
+            report_inputs(&state, &caller, unit, Ok(Query(period))).await?;
+        let request = motcua_views::ReportQuery {
+            unit: unit.code.clone(),
+            from,
+            to,
+            at,
+            judging: if q.as_of.unwrap_or(false) {
+                motcua_views::Judging::AsOf
+            } else {
+                motcua_views::Judging::Live
+            },
+            indicators: q.indicators.unwrap_or(false),
+        };
+        let detail = q.detail.unwrap_or(false);
+        let report = read(move || views.official_report(&request)).await?;
+        let file = format!("bieu06-{}-{from}_{to}", unit.code);
+        let export = |bytes: Result<Vec<u8>, motcua_views::ExportError>,
+                      content_type: &'static str,
+                      ext: &str|
+         -> Result<Response, ApiError> {
+            let bytes = bytes.map_err(|e| {
+                tracing::warn!(error = %e, "report export failed");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    codes::VIEWS_ERROR,
+                    "the report could not be written; retry later",
+                )
+            })?;
+            Ok((
+                [
+                    (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{file}.{ext}\""),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response())
+        };
+        match format.as_str() {
+            "csv" => export(
+                motcua_views::to_csv(&report, detail),
+                "text/csv; charset=utf-8",
+                "csv",
+            ),
+            "xlsx" => export(
+                motcua_views::to_xlsx(&report, detail),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+            ),
+            _ => Ok(json(&report)),
+        }
     })
     .await
 }

@@ -49,6 +49,9 @@ enum Command {
     Views(cmd::views::ViewsArgs),
     /// List or replay the messages the projector could not apply.
     Deadletters(cmd::views::DeadArgs),
+    /// Follow a province's event stream: readable coloured lines or JSON envelopes, filtered by
+    /// office or unit, level and event type, from a sequence, a time or only new commits.
+    Tail(cmd::tail::Args),
     /// Make API tokens.
     Token(cmd::token::Args),
     /// The official report of a unit for a period: Biểu 06 and Decision 766 indicators as a
@@ -85,6 +88,7 @@ fn main() -> ExitCode {
             Command::Deadletters(args) => cmd::views::deadletters(args),
             Command::Report(args) => cmd::report::run(args),
             Command::Simulate(args) => cmd::simulate::run(args).await,
+            Command::Tail(args) => cmd::tail::run(args).await,
         }
     });
     match result {

@@ -885,3 +885,58 @@ async fn every_query_is_documented() {
         .collect();
     assert_eq!(names, ["unit", "from", "to", "at"]);
 }
+
+#[tokio::test]
+async fn the_official_report_exports_as_json_csv_and_xlsx() {
+    let app = spawn_app_with_views(&["79"]).await;
+    let t = app.tokens.clone();
+    receive_with_id(&app, "Nguyễn Văn An").await;
+    app.fresh().await;
+    let period = format!("from={}&to={}", today(), today());
+    let path = |format: &str| format!("/v1/units/79/reports/official?{period}&format={format}");
+
+    let json = app.get(&path("json"), Some(&t.reporter)).await;
+    assert_eq!(json.status, 200, "{}", json.json);
+    assert_eq!(
+        json.json["bieu06"]["total"]["received_direct_postal"], 1,
+        "{}",
+        json.json
+    );
+
+    let http = reqwest::Client::new();
+    for (format, content_type, magic) in [
+        ("csv", "text/csv", None),
+        (
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Some(&b"PK"[..]),
+        ),
+    ] {
+        let r = http
+            .get(app.url(&path(format)))
+            .bearer_auth(&t.reporter)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{format}");
+        let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ct.starts_with(content_type), "{format}: {ct}");
+        let disposition = r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            disposition.contains(&format!(".{format}\"")),
+            "{disposition}"
+        );
+        let body = r.bytes().await.unwrap();
+        match magic {
+            Some(m) => assert!(body.starts_with(m), "{format} is a zip"),
+            None => assert!(String::from_utf8_lossy(&body).contains("79"), "{format}"),
+        }
+    }
+
+    let bad = app.get(&path("pdf"), Some(&t.reporter)).await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json["code"], "invalid_format");
+}

@@ -6,6 +6,7 @@ pub mod projectors;
 pub mod report;
 pub mod send;
 pub mod simulate;
+pub mod tail;
 pub mod token;
 pub mod units;
 pub mod up;
