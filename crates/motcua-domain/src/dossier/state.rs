@@ -519,7 +519,8 @@ impl Dossier {
             } => {
                 self.close_pause(at);
                 self.fee_due_vnd = None;
-                self.fee_paid_vnd += amount_vnd;
+                // Saturating: `evolve` is total, and two fees of any size may be asked and paid.
+                self.fee_paid_vnd = self.fee_paid_vnd.saturating_add(*amount_vnd);
                 self.paid_online |= matches!(method, super::event::PaymentMethod::OnlinePortal);
                 if let Stage::AwaitingPayment { resume } = self.stage {
                     self.stage = resume.into();
@@ -712,5 +713,91 @@ impl From<Resume> for Stage {
             Resume::Received => Stage::Received,
             Resume::InProgress(step) => Stage::InProgress { step },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+    use uuid::Uuid;
+
+    use super::Dossier;
+    use crate::Reference;
+    use crate::code::DossierCode;
+    use crate::dossier::{Actor, Applicant, Command, CommandBody, PaymentMethod, Role, decide};
+
+    /// Found by the `dossier_walk` fuzz target: two fees whose sum passes `u64::MAX` were both
+    /// accepted, and folding the second payment overflowed (a panic with overflow checks, a
+    /// wrapped total without).
+    #[test]
+    fn fees_beyond_u64_max_in_total_do_not_overflow() {
+        let reference = Reference::official();
+        let ctx = reference.context();
+        let desk: crate::units::AgencyId = "MC.26737".parse().expect("agency id");
+        let reception = Actor::officer("tn.nguyen", Role::Reception, desk.clone());
+        let officer = Actor::officer("cv.tran", Role::HandlingOfficer, desk.clone());
+        let received_at: Timestamp = "2025-11-24T02:00:00Z".parse().expect("time");
+        let later: Timestamp = "2026-02-27T02:00:00Z".parse().expect("time");
+        let day = reference.calendar.local_date(received_at);
+        let steps = [
+            (
+                received_at,
+                reception.clone(),
+                CommandBody::Receive {
+                    code: DossierCode::new(desk.clone(), day, 1).ok(),
+                    procedure: Some("3.000347".parse().expect("procedure")),
+                    channel: None,
+                    applicant: Some(Applicant::named("Nguyễn Văn An")),
+                    handling_agency: "UB.79".parse().expect("agency id"),
+                    digitised: false,
+                },
+            ),
+            (
+                later,
+                officer.clone(),
+                CommandBody::RequestFee {
+                    amount_vnd: 17_464_357_609_642_537_932,
+                    reason: "Bản sao CCCD".to_owned(),
+                },
+            ),
+            (
+                later,
+                reception.clone(),
+                CommandBody::PayFee {
+                    amount_vnd: 17_464_357_609_642_537_932,
+                    method: PaymentMethod::Transfer,
+                },
+            ),
+            (
+                later,
+                officer,
+                CommandBody::RequestFee {
+                    amount_vnd: 1_513_209_474_796_486_655,
+                    reason: "x".to_owned(),
+                },
+            ),
+            (
+                later,
+                reception,
+                CommandBody::PayFee {
+                    amount_vnd: 1_513_209_474_796_486_655,
+                    method: PaymentMethod::Cash,
+                },
+            ),
+        ];
+        let mut state = Dossier::new();
+        for (n, (at, actor, body)) in steps.into_iter().enumerate() {
+            let command = Command {
+                id: Uuid::from_u128(n as u128 + 1),
+                actor,
+                body,
+            };
+            let events = decide(&state, &command, at, &ctx).expect("accepted");
+            for e in &events {
+                state = state.evolve(e);
+            }
+            state.check_invariants().expect("invariants hold");
+        }
+        assert_eq!(state.fee_paid_vnd, u64::MAX);
     }
 }
