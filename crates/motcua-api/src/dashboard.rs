@@ -21,7 +21,6 @@
 //! | GET | `/v1/units/{unit}?list=` | officers: a unit of the official lists, its parents and children (public data) |
 
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -215,7 +214,7 @@ pub struct MeAnswer {
     security(("bearer" = []))
 )]
 pub(crate) async fn me(State(state): State<AppState>, Caller(caller): Caller) -> Response {
-    measured("me", async move {
+    crate::queries::measured("me", async move {
         let answer = match &caller.kind {
             AccountKind::Applicant => MeAnswer {
                 id: caller.id.clone(),
@@ -380,7 +379,7 @@ pub(crate) async fn unit(
     unit: Result<Path<String>, PathRejection>,
     query: Result<Query<UnitQuery>, QueryRejection>,
 ) -> Response {
-    measured("unit", async move {
+    crate::queries::measured("unit", async move {
         if matches!(caller.kind, AccountKind::Applicant) {
             return Err(ApiError::forbidden(
                 codes::OFFICERS_ONLY,
@@ -520,24 +519,6 @@ fn fold(c: char) -> (char, u8, u8) {
         }
     }
     (c, 0, 0)
-}
-
-/// Counts the lookup by endpoint and outcome and times it, like the queries.
-async fn measured(
-    endpoint: &'static str,
-    work: impl Future<Output = Result<Response, ApiError>>,
-) -> Response {
-    let start = Instant::now();
-    let result = work.await;
-    let outcome = match &result {
-        Ok(_) => "ok",
-        Err(e) => e.code(),
-    };
-    crate::metrics::query_outcome(endpoint, outcome, start.elapsed());
-    match result {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
 }
 
 #[cfg(test)]

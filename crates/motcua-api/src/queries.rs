@@ -457,7 +457,7 @@ fn province_param(state: &AppState, raw: &str) -> Result<UnitCode, ApiError> {
 // ---------------------------------------------------------------------------------------------
 
 /// Counts the query by endpoint and outcome and times it.
-async fn measured(
+pub(crate) async fn measured(
     endpoint: &'static str,
     work: impl Future<Output = Result<Response, ApiError>>,
 ) -> Response {
