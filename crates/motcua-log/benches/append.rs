@@ -510,7 +510,7 @@ async fn rss_settling(server: &NatsServer, settle: Duration, what: &str) -> Resu
         "  RSS {what}, idle: {}",
         samples
             .iter()
-            .map(|(at, r)| format!("{:.0} s {}", at.as_secs_f64(), mib(*r)))
+            .map(|(at, r)| format!("{} {}", secs(*at), mib(*r)))
             .collect::<Vec<_>>()
             .join(", ")
     );
