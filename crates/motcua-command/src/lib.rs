@@ -272,9 +272,8 @@ impl CommandService {
             })?;
             match self.log.append(&envelope, history.last_seq).await {
                 Ok(appended) => {
-                    let hash = motcua_log::envelope::chain_hash(&envelope.encode());
                     history.last_seq = appended.stream_seq;
-                    history.last_hash = hash;
+                    history.last_hash = appended.hash;
                     history.commits.push(CachedCommit {
                         stream_seq: appended.stream_seq,
                         command_id: command.id,

@@ -147,10 +147,13 @@ pub struct StoredCommit {
 }
 
 /// A successful append.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appended {
     /// The new commit's stream sequence.
     pub stream_seq: u64,
+    /// Chain hash of the bytes stored (the next commit's `prevhash`), so that the caller need
+    /// not encode the envelope a second time.
+    pub hash: String,
 }
 
 /// Handle on the event log; cheap to clone.
@@ -352,6 +355,7 @@ impl EventLog {
         let key = &envelope.subject;
         self.ensure_dossier_stream(key.province()).await?;
         let payload = Bytes::from(envelope.encode());
+        let hash = chain_hash(&payload);
         if payload.len() > self.settings.max_message_bytes as usize {
             return Err(AppendError::TooLarge(payload.len()));
         }
@@ -382,6 +386,7 @@ impl EventLog {
         }
         Ok(Appended {
             stream_seq: ack.sequence,
+            hash,
         })
     }
 

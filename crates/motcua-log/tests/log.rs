@@ -52,6 +52,11 @@ async fn appends_check_the_expected_sequence_and_deduplicate() {
 
     let first = commit(&key, "", "a");
     let a1 = log.append(&first, 0).await.unwrap();
+    assert_eq!(
+        a1.hash,
+        chain_hash(&first.encode()),
+        "the hash of what was stored"
+    );
 
     // A second "first" commit of the same dossier loses: the subject is no longer empty.
     let rival = commit(&key, "", "b");
