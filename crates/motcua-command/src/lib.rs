@@ -358,14 +358,10 @@ impl CommandService {
         key: &DossierKey,
         command: &Command,
     ) -> Result<(), CommandError> {
-        let agency = match &command.body {
-            CommandBody::SubmitOnline {
-                receiving_agency, ..
-            } => receiving_agency.clone(),
-            CommandBody::Receive { .. } => match &command.actor.agency {
-                Some(a) => a.clone(),
-                None => return Ok(()),
-            },
+        let agency = match (&command.body, command.receiving_office()) {
+            (_, Some(a)) => a.clone(),
+            // A receipt without an office is refused by `decide` (no_agency).
+            (CommandBody::Receive { .. }, None) => return Ok(()),
             _ => return Err(CommandError::NotFound(key.to_string())),
         };
         let province = self.province_of(&agency)?;

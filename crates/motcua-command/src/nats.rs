@@ -155,14 +155,12 @@ pub async fn handle_request(
     let key = match request.dossier {
         Some(key) => key,
         None => {
-            let receiving = match &request.body {
-                CommandBody::SubmitOnline {
-                    receiving_agency, ..
-                } => Some(receiving_agency.clone()),
-                CommandBody::Receive { .. } => request.actor.agency.clone(),
-                _ => None,
+            let opening = Command {
+                id: request.command_id,
+                actor: request.actor.clone(),
+                body: request.body.clone(),
             };
-            let Some(receiving) = receiving else {
+            let Some(receiving) = opening.receiving_office().cloned() else {
                 return CommandReply::error(
                     400,
                     "missing_dossier",

@@ -22,6 +22,21 @@ pub struct Command {
     pub body: CommandBody,
 }
 
+impl Command {
+    /// The desk a command that opens a dossier files it at: the portal's routing for an online
+    /// submission, the receiving officer's office for a receipt; `None` for any other command
+    /// (or a receipt without an office).
+    pub fn receiving_office(&self) -> Option<&AgencyId> {
+        match &self.body {
+            CommandBody::SubmitOnline {
+                receiving_agency, ..
+            } => Some(receiving_agency),
+            CommandBody::Receive { .. } => self.actor.agency.as_ref(),
+            _ => None,
+        }
+    }
+}
+
 /// Every command of the dossier lifecycle. The wire form is `{"command": "receive", …}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
