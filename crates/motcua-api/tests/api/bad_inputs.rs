@@ -205,6 +205,16 @@ async fn bad_inputs_get_their_status_and_code_and_store_nothing() {
             "unknown_field",
         ),
         Case::post(
+            "a misspelt field inside the applicant",
+            "/v1/dossiers",
+            &t.applicant,
+            json!({"command": "submit_online", "procedure": PROCEDURE,
+                   "applicant": {"name": "An", "id_numbr": "079305246813"},
+                   "receiving_agency": DESK}),
+            400,
+            "unknown_field",
+        ),
+        Case::post(
             "a value outside the vocabulary",
             on("return_result"),
             &t.desk,

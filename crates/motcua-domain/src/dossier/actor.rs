@@ -110,7 +110,10 @@ impl Actor {
 
 /// The person or business a dossier is for. Personal data: it lives in events (the record of the
 /// State) and never in logs, metrics or subjects; `Debug` prints nothing of it.
+/// Unknown fields are refused rather than dropped: a misspelt `id_numbr` must not silently lose
+/// a citizen's ID number.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Applicant {
     /// Full name (chủ hồ sơ).
     pub name: String,
