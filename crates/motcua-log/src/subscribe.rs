@@ -88,16 +88,23 @@ impl EventLog {
         filter_subjects: Vec<String>,
         start_seq: u64,
     ) -> Result<consumer::Consumer<pull::OrderedConfig>, LogError> {
-        self.ensure_dossier_stream(province).await?;
         let err = |e: String| LogError::JetStream {
             operation: "ordered consumer",
             reason: e,
         };
-        let stream = self
-            .jetstream()
-            .get_stream(dossier_stream(province))
-            .await
-            .map_err(|e| err(e.to_string()))?;
+        // A reader takes the stream as it is: provisioning (and its drift check) only when the
+        // stream is not there yet, so that a tool connected with the default settings (one
+        // replica) can read an R3 stream (`motcua verify`, `motcua rebuild` on a cluster).
+        let stream = match self.jetstream().get_stream(dossier_stream(province)).await {
+            Ok(stream) => stream,
+            Err(_) => {
+                self.ensure_dossier_stream(province).await?;
+                self.jetstream()
+                    .get_stream(dossier_stream(province))
+                    .await
+                    .map_err(|e| err(e.to_string()))?
+            }
+        };
         let config = pull::OrderedConfig {
             filter_subjects,
             deliver_policy: if start_seq <= 1 {

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use motcua_log::envelope::{EnvelopeError, SCHEMA_VERSION, chain_hash};
 use motcua_log::{DossierKey, Envelope};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -141,8 +142,12 @@ impl<'v> Work<'v> {
 
     fn message(&mut self, msg: &Delivery) -> Result<(), ViewError> {
         let province = &self.views.shard().province;
+        // Only the canonical spelling of a dossier's subject: a UUID parses from other
+        // spellings too (upper case, no hyphens, braces), and a message on such a subject
+        // escapes the dossier's optimistic-concurrency check and its chain as the write side
+        // and `motcua verify` read them.
         let key = match DossierKey::from_subject(&msg.subject) {
-            Ok(k) if k.province() == province => k,
+            Ok(k) if k.province() == province && k.subject() == msg.subject => k,
             _ => {
                 self.kill(msg, None, DeadReason::WrongSubject(msg.subject.clone()));
                 return Ok(());
@@ -156,6 +161,14 @@ impl<'v> Work<'v> {
         }
         let envelope = match Envelope::decode(&msg.payload) {
             Ok(e) => e,
+            Err(EnvelopeError::TooNew { found }) => {
+                let reason = DeadReason::NewerSchema {
+                    found,
+                    supported: SCHEMA_VERSION,
+                };
+                self.kill(msg, Some(&key), reason);
+                return Ok(());
+            }
             Err(e) => {
                 self.kill(msg, Some(&key), DeadReason::Undecodable(e.to_string()));
                 return Ok(());
@@ -173,6 +186,15 @@ impl<'v> Work<'v> {
         let w = self.load(&key)?;
         if msg.seq <= w.history.last_seq() {
             self.outcome.skipped += 1;
+            return Ok(());
+        }
+        let trusted = !w.history.commits.is_empty() && w.history.last_hash.is_empty();
+        if !trusted && envelope.prevhash != w.history.last_hash {
+            let reason = DeadReason::BrokenChain {
+                expected: w.history.last_hash.clone(),
+                found: envelope.prevhash.clone(),
+            };
+            self.kill(msg, Some(&key), reason);
             return Ok(());
         }
         if events
@@ -197,6 +219,7 @@ impl<'v> Work<'v> {
             seq: msg.seq,
             events,
         });
+        history.last_hash = chain_hash(&msg.payload);
         match derive(&key, &history, &reference) {
             Ok(derived) => {
                 w.history = history;

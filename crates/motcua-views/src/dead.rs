@@ -13,9 +13,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum DeadReason {
-    /// Not a readable envelope (not JSON, unknown schema version, …).
+    /// Not a readable envelope (not JSON, not an envelope, an empty commit, …).
     #[error("undecodable envelope: {0}")]
     Undecodable(String),
+    /// An envelope of a schema version newer than this build reads: replay it after upgrading.
+    #[error("envelope schema version {found} is newer than this build reads ({supported})")]
+    NewerSchema {
+        /// The version found.
+        found: u64,
+        /// The newest version this build reads.
+        supported: u32,
+    },
     /// The subject is not a dossier subject of this projector's province.
     #[error("subject not handled by this projector: {0}")]
     WrongSubject(String),
@@ -24,6 +32,15 @@ pub enum DeadReason {
     SubjectMismatch {
         /// The envelope's `subject`.
         envelope: String,
+    },
+    /// The envelope's `prevhash` is not the chain hash of the dossier's previous applied
+    /// message: a message is missing, rewritten or forged (`motcua verify` says the same).
+    #[error("hash chain broken: prevhash {found:?}, expected {expected:?}")]
+    BrokenChain {
+        /// The chain hash of the previous applied message (empty for a dossier's first).
+        expected: String,
+        /// The envelope's `prevhash`.
+        found: String,
     },
     /// Applying the commit gives a state that breaks the aggregate's invariants (a history that
     /// starts in the middle, a duplicated commit, …).
@@ -48,6 +65,8 @@ impl DeadReason {
     pub fn code(&self) -> &'static str {
         match self {
             DeadReason::Undecodable(_) => "undecodable",
+            DeadReason::NewerSchema { .. } => "newer_schema",
+            DeadReason::BrokenChain { .. } => "broken_chain",
             DeadReason::WrongSubject(_) => "wrong_subject",
             DeadReason::SubjectMismatch { .. } => "subject_mismatch",
             DeadReason::BrokenHistory(_) => "broken_history",

@@ -41,6 +41,12 @@ pub struct StoredCommit {
 pub struct History {
     /// Commits in stream order.
     pub commits: Vec<StoredCommit>,
+    /// Chain hash (`motcua_log::envelope::chain_hash`) of the last applied message as stored:
+    /// the `prevhash` the dossier's next message must name. Empty when nothing is applied, and
+    /// in a history stored before the projector checked chains (then the next message's
+    /// `prevhash` is taken on trust once, and checked from there on).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub last_hash: String,
 }
 
 impl History {
