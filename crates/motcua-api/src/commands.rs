@@ -27,10 +27,12 @@ use motcua_domain::catalogue::ProcedureCode;
 use motcua_domain::code::DossierCode;
 use motcua_domain::dossier::{Command, CommandBody, Dossier, EventBody, decide};
 use motcua_domain::units::AgencyId;
+use motcua_log::trace::{TRACEPARENT, TraceContext};
 use motcua_log::{CommitMeta, DossierKey};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use tracing::Instrument as _;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -89,6 +91,10 @@ struct Parsed {
     /// The caller chose the id (so this may be a retry).
     keyed: bool,
     correlation_id: Option<Uuid>,
+    /// The command's trace span: a child of the request's `traceparent`, or a new trace.
+    trace: TraceContext,
+    /// The request's valid `traceparent`, if it had one.
+    trace_parent: Option<TraceContext>,
 }
 
 /// `POST /v1/dossiers`.
@@ -255,7 +261,18 @@ async fn run(
     parsed: Parsed,
     role: motcua_domain::dossier::Role,
 ) -> Result<CommandAnswer, ApiError> {
+    if let Some(problem) = state.health.as_ref().and_then(|h| h.storage_problem()) {
+        // The node's data disk fails: its views cannot follow and its cache cannot be written.
+        // Refused before anything is decided, so nothing is appended that the client would not
+        // hear about; another node (or this one, once the disk is back) takes the retry.
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::NOT_READY,
+            format!("this node's data disk is failing ({problem}); retry later or elsewhere"),
+        ));
+    }
     let name = parsed.body.name();
+    let trace = parsed.trace;
     let command = Command {
         id: parsed.command_id,
         actor: caller.actor(role),
@@ -264,11 +281,21 @@ async fn run(
     let meta = CommitMeta {
         correlation_id: parsed.correlation_id,
         causation_id: None,
-        traceparent: None,
+        traceparent: Some(trace.to_string()),
     };
     let now = Timestamp::now();
     let started = Instant::now();
-    let result = state.service.handle(&key, command.clone(), meta, now).await;
+    // The command service's `command` span inside carries the trace and span ids; this one
+    // says whose child it is.
+    let span = tracing::info_span!("http_command", parent_span_id = tracing::field::Empty);
+    if let Some(parent) = parsed.trace_parent {
+        span.record("parent_span_id", parent.span_id());
+    }
+    let result = state
+        .service
+        .handle(&key, command.clone(), meta, now)
+        .instrument(span)
+        .await;
     metrics::histogram!(crate::metrics::APPEND_SECONDS, "command" => name)
         .record(started.elapsed().as_secs_f64());
     let outcome = result?;
@@ -287,6 +314,7 @@ async fn run(
         stream_seq = outcome.stream_seq,
         replay = !fresh,
         elapsed_ms = started.elapsed().as_millis() as u64,
+        trace_id = %trace.trace_id(),
         "command committed"
     );
     Ok(CommandAnswer::new(&outcome, command.id))
@@ -487,11 +515,15 @@ fn parse(
         };
         ApiError::bad_request(code, format!("{name}: {message}"))
     })?;
+    let (trace, trace_parent) =
+        TraceContext::child_of(headers.get(TRACEPARENT).and_then(|v| v.to_str().ok()));
     Ok(Parsed {
         body,
         command_id: id.unwrap_or_else(Uuid::now_v7),
         keyed: id.is_some(),
         correlation_id,
+        trace,
+        trace_parent,
     })
 }
 

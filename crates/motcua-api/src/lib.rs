@@ -68,6 +68,7 @@ pub use auth::{
 };
 pub use commands::CommandAnswer;
 pub use endpoints::ON_DOSSIER;
+pub use ops::{NodeHealth, ProjectorHealth};
 pub use problem::{ApiError, Problem};
 
 /// Settings of the HTTP edge. Defaults, then environment (`MOTCUA_API_…`), then the binary's
@@ -162,6 +163,9 @@ pub struct AppState {
     /// The read models by province, for the queries; `None` on a node without projections
     /// (every query then answers 503 `views_unavailable`).
     pub views: Option<ViewsByProvince>,
+    /// The projectors and the data disk, for `/readyz` and `/metrics`; `None` on a node that
+    /// reports only its NATS connection.
+    pub health: Option<NodeHealth>,
     pub(crate) metrics: PrometheusHandle,
     pub(crate) shutdown: Shutdown,
 }
@@ -174,6 +178,7 @@ impl AppState {
             actors,
             settings: ApiSettings::default(),
             views: None,
+            health: None,
             metrics: metrics::prometheus(),
             shutdown: Shutdown::new(),
         }
@@ -192,6 +197,13 @@ impl AppState {
     /// `views_unavailable`.
     pub fn with_views(mut self, views: ViewsByProvince) -> AppState {
         self.views = Some(views);
+        self
+    }
+
+    /// Reports on these projectors and this data disk in `/readyz` and `/metrics`, and refuses
+    /// commands while the disk fails (see [`NodeHealth`]).
+    pub fn with_health(mut self, health: NodeHealth) -> AppState {
+        self.health = Some(health);
         self
     }
 
@@ -229,7 +241,7 @@ pub fn views_by_province(views: impl IntoIterator<Item = Views>) -> ViewsByProvi
         license(name = "EUPL-1.2")
     ),
     modifiers(&BearerAuth),
-    components(schemas(Problem, CommandAnswer)),
+    components(schemas(Problem, CommandAnswer, ops::ProjectorHealth)),
     tags(
         (name = "commands", description = "Commands on dossiers; each appends one commit or is refused"),
         (name = "queries", description = "Reads of the read models: a dossier, applicant search, queues, overdue lists, reports"),
@@ -315,10 +327,14 @@ pub async fn serve(
 ) -> io::Result<()> {
     let stopping = state.shutdown.clone();
     let metrics = state.metrics.clone();
+    let health = state.health.clone();
     let upkeep = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
             tick.tick().await;
+            if let Some(h) = &health {
+                h.export_metrics();
+            }
             metrics.run_upkeep();
         }
     });

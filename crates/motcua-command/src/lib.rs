@@ -20,8 +20,10 @@ use motcua_domain::Reference;
 use motcua_domain::code::DossierCode;
 use motcua_domain::dossier::{Command, CommandBody, DomainError, Dossier, Event, Status, decide};
 use motcua_domain::units::{AgencyId, UnitCode};
+use motcua_log::trace::TraceContext;
 use motcua_log::{AppendError, CommitMeta, DossierKey, Envelope, EventLog, LogError, StoredCommit};
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 /// How many times a command is decided again after a conflict or a lost ack.
@@ -220,7 +222,37 @@ impl CommandService {
     ///
     /// A `receive` without a code gets the next code of the receiving office for the day,
     /// allocated only once the command is known to be valid, so refusals burn no number.
+    ///
+    /// Tracing: `meta.traceparent` names the command's span (the edges make it a child of the
+    /// caller's); without a valid one a new trace starts. It goes into the envelope, and the
+    /// work runs in a `command` span with its `trace_id` and `span_id`, which a projector
+    /// applying the commit names as its parent.
     pub async fn handle(
+        &self,
+        key: &DossierKey,
+        command: Command,
+        mut meta: CommitMeta,
+        now: Timestamp,
+    ) -> Result<Outcome, CommandError> {
+        let trace = meta
+            .traceparent
+            .as_deref()
+            .and_then(TraceContext::parse)
+            .unwrap_or_else(TraceContext::new_root);
+        meta.traceparent = Some(trace.to_string());
+        let span = tracing::info_span!(
+            "command",
+            trace_id = %trace.trace_id(),
+            span_id = %trace.span_id(),
+            dossier = %key,
+            command = command.body.name(),
+        );
+        self.handle_traced(key, command, meta, now)
+            .instrument(span)
+            .await
+    }
+
+    async fn handle_traced(
         &self,
         key: &DossierKey,
         command: Command,

@@ -9,12 +9,15 @@
 //! plus `dossier` (the key `<province>-<uuid>`) for every command but a first one; a first command
 //! without `dossier` gets a new key. Reply: `{"ok":true,…outcome}` or
 //! `{"ok":false,"status":…, "code":…, "message":…}` with the same codes as the HTTP API.
+//! A `traceparent` header (W3C) continues the caller's trace into the commit and the projectors.
 
 use futures::StreamExt;
 use jiff::Timestamp;
 use motcua_domain::dossier::{Actor, Command, CommandBody, Role};
+use motcua_log::trace::{TRACEPARENT, TraceContext};
 use motcua_log::{CommitMeta, DossierKey};
 use serde::{Deserialize, Serialize};
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::{CommandError, CommandService, Outcome};
@@ -110,10 +113,41 @@ impl CommandError {
     }
 }
 
-/// Handles one request body for `subject` at `now`.
+/// Handles one request body for `subject` at `now` (a new trace).
 pub async fn handle_request(
     service: &CommandService,
     subject: &str,
+    body: &[u8],
+    now: Timestamp,
+) -> CommandReply {
+    handle_traced_request(service, subject, None, body, now).await
+}
+
+/// Handles one request body for `subject` at `now`, continuing the caller's trace when the
+/// request had a valid `traceparent` header: the command's span is a child of it (field
+/// `parent_span_id`), else a new trace starts.
+pub async fn handle_traced_request(
+    service: &CommandService,
+    subject: &str,
+    traceparent: Option<&str>,
+    body: &[u8],
+    now: Timestamp,
+) -> CommandReply {
+    let (trace, parent) = TraceContext::child_of(traceparent);
+    // The `command` span inside carries the trace and span ids; this one says whose child it is.
+    let span = tracing::info_span!("nats_command", parent_span_id = tracing::field::Empty);
+    if let Some(parent) = parent {
+        span.record("parent_span_id", parent.span_id());
+    }
+    request(service, subject, trace, body, now)
+        .instrument(span)
+        .await
+}
+
+async fn request(
+    service: &CommandService,
+    subject: &str,
+    trace: TraceContext,
     body: &[u8],
     now: Timestamp,
 ) -> CommandReply {
@@ -188,7 +222,7 @@ pub async fn handle_request(
     let meta = CommitMeta {
         correlation_id: request.correlation_id,
         causation_id: None,
-        traceparent: None,
+        traceparent: Some(trace.to_string()),
     };
     match service.handle(&key, command, meta, now).await {
         Ok(outcome) => CommandReply::Ok {
@@ -214,8 +248,19 @@ pub async fn serve(service: CommandService) -> Result<(), async_nats::SubscribeE
         let service = service.clone();
         let client = client.clone();
         tokio::spawn(async move {
-            let reply =
-                handle_request(&service, &msg.subject, &msg.payload, Timestamp::now()).await;
+            let traceparent = msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(TRACEPARENT))
+                .map(|v| v.as_str().to_owned());
+            let reply = handle_traced_request(
+                &service,
+                &msg.subject,
+                traceparent.as_deref(),
+                &msg.payload,
+                Timestamp::now(),
+            )
+            .await;
             if let Some(to) = msg.reply {
                 let body = serde_json::to_vec(&reply).unwrap_or_default();
                 if let Err(e) = client.publish(to, body.into()).await {

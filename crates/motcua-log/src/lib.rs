@@ -13,6 +13,7 @@ mod log;
 pub mod server;
 pub mod subject;
 pub mod subscribe;
+pub mod trace;
 
 pub use envelope::{CommitMeta, Envelope, EnvelopeError, ImportOrigin, ImportedCommit};
 pub use log::{

@@ -16,6 +16,7 @@ use fuser::{
     ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, Request, TimeOrNow, WriteFlags,
 };
 
+use crate::fault::{Change, FaultSwitch};
 use crate::state::{State, TTL};
 
 /// The filesystem handed to the FUSE session; the state is shared with the mount handle, which
@@ -23,13 +24,27 @@ use crate::state::{State, TTL};
 #[derive(Debug)]
 pub(crate) struct PowerCutFs {
     pub(crate) state: Arc<Mutex<State>>,
+    pub(crate) fault: Arc<FaultSwitch>,
 }
 
 /// `S_IFMT` and `S_IFREG` of `st_mode`.
 const S_IFMT: u32 = 0o170000;
 const S_IFREG: u32 = 0o100000;
 
+/// `O_ACCMODE`, `O_WRONLY`, `O_RDWR`.
+const O_ACCMODE: i32 = 0o3;
+
 impl PowerCutFs {
+    /// [`PowerCutFs::with`] after the disk fault check for `change`.
+    fn changing<T>(
+        &self,
+        change: Change,
+        f: impl FnOnce(&mut State) -> Result<T, Errno>,
+    ) -> Result<T, Errno> {
+        self.fault.check(change)?;
+        self.with(f)
+    }
+
     /// Runs `f` on the live state: `EIO` after a power cut or if `f` panics.
     fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T, Errno>) -> Result<T, Errno> {
         let mut state = match self.state.lock() {
@@ -85,7 +100,14 @@ impl Filesystem for PowerCutFs {
         _flags: Option<BsdFileFlags>,
         reply: ReplyAttr,
     ) {
-        match self.with(|s| s.setattr(ino.0, mode, uid, gid, size, atime, mtime)) {
+        let change = if size.is_some() {
+            Change::Grow
+        } else {
+            Change::Modify
+        };
+        match self.changing(change, |s| {
+            s.setattr(ino.0, mode, uid, gid, size, atime, mtime)
+        }) {
             Ok(attr) => reply.attr(&TTL, &attr),
             Err(e) => reply.error(e),
         }
@@ -106,7 +128,9 @@ impl Filesystem for PowerCutFs {
             reply.error(Errno::EPERM);
             return;
         }
-        match self.with(|s| s.create(parent.0, name, mode & !umask, req.uid(), req.gid(), None)) {
+        match self.changing(Change::Grow, |s| {
+            s.create(parent.0, name, mode & !umask, req.uid(), req.gid(), None)
+        }) {
             Ok((attr, _)) => reply.entry(&TTL, &attr, Generation(0)),
             Err(e) => reply.error(e),
         }
@@ -121,21 +145,23 @@ impl Filesystem for PowerCutFs {
         umask: u32,
         reply: ReplyEntry,
     ) {
-        match self.with(|s| s.mkdir(parent.0, name, mode & !umask, req.uid(), req.gid())) {
+        match self.changing(Change::Grow, |s| {
+            s.mkdir(parent.0, name, mode & !umask, req.uid(), req.gid())
+        }) {
             Ok(attr) => reply.entry(&TTL, &attr, Generation(0)),
             Err(e) => reply.error(e),
         }
     }
 
     fn unlink(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        match self.with(|s| s.unlink(parent.0, name)) {
+        match self.changing(Change::Modify, |s| s.unlink(parent.0, name)) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(e),
         }
     }
 
     fn rmdir(&self, _req: &Request, parent: INodeNo, name: &OsStr, reply: ReplyEmpty) {
-        match self.with(|s| s.rmdir(parent.0, name)) {
+        match self.changing(Change::Modify, |s| s.rmdir(parent.0, name)) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(e),
         }
@@ -157,14 +183,22 @@ impl Filesystem for PowerCutFs {
             reply.error(Errno::EINVAL);
             return;
         }
-        match self.with(|s| s.rename(parent.0, name, newparent.0, newname, noreplace)) {
+        match self.changing(Change::Modify, |s| {
+            s.rename(parent.0, name, newparent.0, newname, noreplace)
+        }) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(e),
         }
     }
 
     fn open(&self, _req: &Request, ino: INodeNo, flags: OpenFlags, reply: ReplyOpen) {
-        match self.with(|s| s.open(ino.0, flags.0)) {
+        let writing = flags.0 & O_ACCMODE != 0 || flags.0 & crate::flags::O_TRUNC != 0;
+        let result = if writing {
+            self.changing(Change::Modify, |s| s.open(ino.0, flags.0))
+        } else {
+            self.with(|s| s.open(ino.0, flags.0))
+        };
+        match result {
             Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
             Err(e) => reply.error(e),
         }
@@ -199,7 +233,9 @@ impl Filesystem for PowerCutFs {
         _lock_owner: Option<LockOwner>,
         reply: ReplyWrite,
     ) {
-        match self.with(|s| s.write(ino.0, fh.0, offset, data, flags.0)) {
+        match self.changing(Change::Grow, |s| {
+            s.write(ino.0, fh.0, offset, data, flags.0)
+        }) {
             Ok(n) => reply.written(n),
             Err(e) => reply.error(e),
         }
@@ -243,7 +279,7 @@ impl Filesystem for PowerCutFs {
         datasync: bool,
         reply: ReplyEmpty,
     ) {
-        match self.with(|s| s.fsync(ino.0, datasync)) {
+        match self.changing(Change::Grow, |s| s.fsync(ino.0, datasync)) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(e),
         }
@@ -304,7 +340,7 @@ impl Filesystem for PowerCutFs {
         _datasync: bool,
         reply: ReplyEmpty,
     ) {
-        match self.with(|s| s.fsyncdir(ino.0)) {
+        match self.changing(Change::Grow, |s| s.fsyncdir(ino.0)) {
             Ok(()) => reply.ok(),
             Err(e) => reply.error(e),
         }
@@ -314,7 +350,12 @@ impl Filesystem for PowerCutFs {
         // A fixed, roomy disk: 64 GiB in 4 KiB blocks, all free (nats-server sizes its
         // JetStream file store from the free space).
         const BLOCKS: u64 = 16 * 1024 * 1024;
-        reply.statfs(BLOCKS, BLOCKS, BLOCKS, 1 << 20, 1 << 20, 4096, 255, 4096);
+        let free = if self.fault.get() == Some(crate::DiskFault::NoSpace) {
+            0
+        } else {
+            BLOCKS
+        };
+        reply.statfs(BLOCKS, free, free, 1 << 20, 1 << 20, 4096, 255, 4096);
     }
 
     fn access(&self, _req: &Request, _ino: INodeNo, _mask: fuser::AccessFlags, reply: ReplyEmpty) {
@@ -331,7 +372,7 @@ impl Filesystem for PowerCutFs {
         flags: i32,
         reply: ReplyCreate,
     ) {
-        match self.with(|s| {
+        match self.changing(Change::Grow, |s| {
             s.create(
                 parent.0,
                 name,

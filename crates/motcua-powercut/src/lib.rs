@@ -69,6 +69,12 @@
 //! `meta.inf`, but never `streams/` or `msgs/`. A model that demanded a directory fsync for
 //! every name would report the loss of whole streams that the server did not lose on ext4.
 //!
+//! # Disk faults
+//!
+//! [`PowerCutMount::set_fault`] makes the disk full (`ENOSPC`) or read-only (`EROFS`) at once
+//! and back again, for the tests of a program whose data disk fails while it runs (module
+//! `fault` lists which calls fail how).
+//!
 //! # Use
 //!
 //! ```no_run
@@ -86,11 +92,13 @@
 //! package needed), or Debian's `fuse3` package for the setuid helper otherwise. Tests call
 //! [`fuse_tests_enabled`]: without FUSE they fail saying why, unless `MOTCUA_SKIP_FUSE=1`.
 
+mod fault;
 mod flags;
 mod fs;
 mod mount;
 mod state;
 
+pub use fault::DiskFault;
 pub use flags::{O_DSYNC, O_SYNC};
 pub use mount::{
     PowerCutError, PowerCutMount, SKIP_ENV, UNMOUNT_TIMEOUT, fuse_tests_enabled, is_mounted,

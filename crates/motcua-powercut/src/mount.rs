@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use fuser::{BackgroundSession, MountOption};
 
+use crate::fault::{DiskFault, FaultSwitch};
 use crate::fs::{PowerCutFs, is_within};
 use crate::state::{CutReport, State, Stats};
 
@@ -78,6 +79,7 @@ pub struct PowerCutMount {
     state: Arc<Mutex<State>>,
     session: Option<BackgroundSession>,
     power_cuts: u32,
+    fault: Arc<FaultSwitch>,
 }
 
 impl std::fmt::Debug for PowerCutMount {
@@ -128,13 +130,15 @@ impl PowerCutMount {
         let state = State::load(&backing)
             .map_err(|e| PowerCutError::io(format!("reading {}", backing.display()), e))?;
         let state = Arc::new(Mutex::new(state));
-        let session = start_session(&state, &mountpoint)?;
+        let fault = Arc::new(FaultSwitch::default());
+        let session = start_session(&state, &fault, &mountpoint)?;
         Ok(PowerCutMount {
             backing,
             mountpoint,
             state,
             session: Some(session),
             power_cuts: 0,
+            fault,
         })
     }
 
@@ -148,6 +152,18 @@ impl PowerCutMount {
     #[must_use]
     pub fn backing_dir(&self) -> &Path {
         &self.backing
+    }
+
+    /// Switches a disk fault on (`Some`) or off (`None`), at once, for every process using the
+    /// mount (see [`DiskFault`] for which calls fail how). It survives a power cut.
+    pub fn set_fault(&self, fault: Option<DiskFault>) {
+        self.fault.set(fault);
+    }
+
+    /// The disk fault switched on, if any.
+    #[must_use]
+    pub fn fault(&self) -> Option<DiskFault> {
+        self.fault.get()
     }
 
     /// How many power cuts this mount has been through.
@@ -180,7 +196,7 @@ impl PowerCutMount {
         let state = State::load(&self.backing)
             .map_err(|e| PowerCutError::io(format!("reading {}", self.backing.display()), e))?;
         self.state = Arc::new(Mutex::new(state));
-        self.session = Some(start_session(&self.state, &self.mountpoint)?);
+        self.session = Some(start_session(&self.state, &self.fault, &self.mountpoint)?);
         self.power_cuts += 1;
         Ok(report)
     }
@@ -245,6 +261,7 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 fn start_session(
     state: &Arc<Mutex<State>>,
+    fault: &Arc<FaultSwitch>,
     mountpoint: &Path,
 ) -> Result<BackgroundSession, PowerCutError> {
     let mut config = fuser::Config::default();
@@ -257,6 +274,7 @@ fn start_session(
     ];
     let fs = PowerCutFs {
         state: Arc::clone(state),
+        fault: Arc::clone(fault),
     };
     fuser::spawn_mount(fs, mountpoint, &config).map_err(|e| {
         PowerCutError::io(

@@ -58,6 +58,7 @@ mod derive;
 mod error;
 mod facts;
 pub mod fold;
+mod health;
 mod keys;
 mod projector;
 mod query;
@@ -72,10 +73,9 @@ pub use dead::{DeadLetter, DeadReason, ReplayOutcome};
 pub use derive::{DossierRow, History, PersonName, StoredCommit};
 pub use error::{IntegrityProblem, ViewError};
 pub use facts::{Folded, scope_units, unit_of};
+pub use health::{Phase, ProjectorStats, ProjectorStatus, RebuildProgress};
 pub use keys::RowDims;
-pub use projector::{
-    HealReport, Progress, Projector, ProjectorConfig, ProjectorStats, catch_up, rebuild,
-};
+pub use projector::{HealReport, Progress, Projector, ProjectorConfig, catch_up, rebuild};
 pub use query::{ControlSlipRow, DossierDetail, ListItem, PauseRow, Scope, TimelineEntry};
 pub use report::{
     Bieu06Report, FieldGroup, IntakeCounts, IntakeReport, IntakeRow, Kpi766Counts, Kpi766Report,

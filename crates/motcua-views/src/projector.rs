@@ -10,7 +10,7 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::consumer::{self, pull};
@@ -20,11 +20,13 @@ use motcua_domain::Reference;
 use motcua_log::EventLog;
 use motcua_log::subject::{dossier_stream, province_filter};
 use motcua_log::subscribe::DurableSettings;
+use motcua_log::trace::{TRACEPARENT, TraceContext};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::apply::{BatchOutcome, Delivery};
+use crate::apply::Delivery;
 use crate::error::{IntegrityProblem, ViewError};
+use crate::health::{Phase, ProjectorStats};
 use crate::store::{Shard, Views};
 
 /// Settings of one projector.
@@ -97,33 +99,6 @@ impl Progress {
     }
 }
 
-/// Counters of a running projector (what `/metrics` exports).
-#[derive(Debug, Default)]
-pub struct ProjectorStats {
-    /// Batches committed.
-    pub batches: AtomicU64,
-    /// Commits applied.
-    pub commits: AtomicU64,
-    /// Events applied.
-    pub events: AtomicU64,
-    /// Messages skipped (at or below the checkpoint).
-    pub skipped: AtomicU64,
-    /// Dead letters written.
-    pub dead: AtomicU64,
-    /// Consumer resets after fetch errors or missed messages.
-    pub resets: AtomicU64,
-}
-
-impl ProjectorStats {
-    fn record(&self, o: &BatchOutcome) {
-        self.batches.fetch_add(1, Ordering::Relaxed);
-        self.commits.fetch_add(o.commits, Ordering::Relaxed);
-        self.events.fetch_add(o.events, Ordering::Relaxed);
-        self.skipped.fetch_add(o.skipped, Ordering::Relaxed);
-        self.dead.fetch_add(o.dead, Ordering::Relaxed);
-    }
-}
-
 /// A projector of one shard.
 #[derive(Debug)]
 pub struct Projector {
@@ -155,6 +130,10 @@ fn looks_like_sled(path: &Path) -> bool {
     })
 }
 
+/// `ENOSPC` and `EROFS` of Linux (no `libc` needed for two numbers).
+const ENOSPC: i32 = 28;
+const EROFS: i32 = 30;
+
 /// Opens the store, recreating it when sled cannot open its files.
 fn open_or_recreate(
     config: &ProjectorConfig,
@@ -162,6 +141,19 @@ fn open_or_recreate(
 ) -> Result<(Views, Option<IntegrityProblem>), ViewError> {
     match Views::open(&config.path, config.shard.clone(), reference.clone()) {
         Ok(v) => Ok((v, None)),
+        // Another handle in this process (or another process) still has the store open: its
+        // files are fine, and removing them under a live handle would be the real damage.
+        Err(ViewError::Sled(sled::Error::Io(e)))
+            if e.to_string().contains("could not acquire lock") =>
+        {
+            Err(ViewError::Sled(sled::Error::Io(e)))
+        }
+        // The disk refuses writes: recreating cannot help, and the files may be fine.
+        Err(ViewError::Sled(sled::Error::Io(e)))
+            if e.raw_os_error().is_some_and(|c| c == ENOSPC || c == EROFS) =>
+        {
+            Err(ViewError::Sled(sled::Error::Io(e)))
+        }
         Err(ViewError::Sled(e)) => {
             let problem = IntegrityProblem::Unopenable {
                 reason: e.to_string(),
@@ -194,6 +186,19 @@ impl Projector {
         reference: Arc<Reference>,
         config: ProjectorConfig,
     ) -> Result<Projector, ViewError> {
+        Projector::start_with_stats(log, reference, config, Arc::default()).await
+    }
+
+    /// [`Projector::start`] reporting into `stats` from the first moment (phase, rebuild
+    /// progress), so that a supervisor sees a self-heal while it runs and keeps the counters
+    /// across restarts. The phase is [`Phase::Starting`] until [`Projector::run`].
+    pub async fn start_with_stats(
+        log: EventLog,
+        reference: Arc<Reference>,
+        config: ProjectorConfig,
+        stats: Arc<ProjectorStats>,
+    ) -> Result<Projector, ViewError> {
+        stats.set_phase(Phase::Starting);
         let province = config.shard.province.clone();
         log.ensure_dossier_stream(&province).await?;
         let (views, mut problem) = {
@@ -201,7 +206,9 @@ impl Projector {
             blocking(move || open_or_recreate(&config, reference)).await?
         };
         let stream_last = log.last_sequence(&province).await?;
+        stats.set_stream_last(stream_last);
         let checkpoint_before = views.checkpoint().unwrap_or(0);
+        stats.set_checkpoint(checkpoint_before);
         if problem.is_none() {
             problem = views.verify_local().err();
         }
@@ -226,7 +233,10 @@ impl Projector {
                 "view store failed its integrity check; rebuilding from the stream"
             );
             let shard = config.shard.clone();
+            stats.set_phase(Phase::Rebuilding);
+            stats.rebuilds.fetch_add(1, Ordering::Relaxed);
             let p = rebuild(&log, &views, |p| {
+                stats.rebuilding(p.seq, p.target);
                 tracing::info!(
                     shard = %shard,
                     seq = p.seq,
@@ -236,6 +246,7 @@ impl Projector {
                 );
             })
             .await?;
+            stats.set_phase(Phase::Starting);
             healed = Some(HealReport {
                 problem,
                 checkpoint_before,
@@ -243,10 +254,18 @@ impl Projector {
                 rebuilt_to: p.seq,
             });
         }
+        let checkpoint = views.checkpoint()?;
+        stats.set_checkpoint(checkpoint);
+        let dead = {
+            let v = views.clone();
+            blocking(move || v.dead_letter_count()).await?
+        };
+        stats.set_dead_letters(dead);
         tracing::info!(
             shard = %config.shard,
-            checkpoint = views.checkpoint()?,
+            checkpoint,
             stream_last,
+            dead_letters = dead,
             "projector ready"
         );
         Ok(Projector {
@@ -254,7 +273,7 @@ impl Projector {
             views,
             config,
             healed,
-            stats: Arc::new(ProjectorStats::default()),
+            stats,
         })
     }
 
@@ -275,19 +294,49 @@ impl Projector {
 
     /// Follows the stream until `shutdown` completes, then finishes the batch in hand and
     /// returns (sealing the digest if configured).
+    ///
+    /// The phase in [`Projector::stats`] is [`Phase::Running`] meanwhile, then
+    /// [`Phase::Stopped`], or [`Phase::Failed`] with the error. A failed projector stops
+    /// advancing with its views as of its last committed batch (nothing of a failed batch is
+    /// acknowledged); start it again to go on.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), ViewError> {
-        self.follow(shutdown, None).await?;
-        if self.config.seal_on_shutdown {
-            let v = self.views.clone();
-            let digest = blocking(move || v.seal()).await?;
-            tracing::info!(shard = %self.config.shard, %digest, "digest sealed");
+        let result = async {
+            self.follow(shutdown, None).await?;
+            if self.config.seal_on_shutdown {
+                let v = self.views.clone();
+                let digest = blocking(move || v.seal()).await?;
+                tracing::info!(shard = %self.config.shard, %digest, "digest sealed");
+            }
+            Ok(())
         }
-        Ok(())
+        .await;
+        self.finished(&result);
+        result
     }
 
     /// Follows the stream until the checkpoint reaches `seq`.
     pub async fn run_until(&self, seq: u64) -> Result<(), ViewError> {
-        self.follow(std::future::pending(), Some(seq)).await
+        let result = self.follow(std::future::pending(), Some(seq)).await;
+        self.finished(&result);
+        result
+    }
+
+    fn finished(&self, result: &Result<(), ViewError>) {
+        match result {
+            Ok(()) => self.stats.set_phase(Phase::Stopped),
+            Err(e) => self.stats.fail(e.to_string()),
+        }
+    }
+
+    /// Asks the server for the stream's last sequence, for the lag; a failure only leaves the
+    /// last known value (the next fetch error repositions the consumer anyway).
+    async fn refresh_stream_last(&self) {
+        match self.log.last_sequence(&self.config.shard.province).await {
+            Ok(last) => self.stats.set_stream_last(last),
+            Err(e) => {
+                tracing::debug!(shard = %self.config.shard, error = %e, "stream info unavailable")
+            }
+        }
     }
 
     async fn follow(
@@ -297,6 +346,10 @@ impl Projector {
     ) -> Result<(), ViewError> {
         tokio::pin!(shutdown);
         let mut healed_while_running = false;
+        self.stats.set_phase(Phase::Running);
+        self.stats.set_checkpoint(self.views.checkpoint()?);
+        self.refresh_stream_last().await;
+        let mut refreshed = Instant::now();
         loop {
             // (Re)position the durable consumer at the checkpoint and open a message stream:
             // the client keeps pull requests of `batch_size` outstanding, so a message is
@@ -320,6 +373,11 @@ impl Projector {
                     () = &mut shutdown => return Ok(()),
                     r = tokio::time::timeout(self.config.fetch_wait, stream.next()) => r,
                 };
+                if refreshed.elapsed() >= STREAM_INFO_EVERY {
+                    // Idle or busy, the lag gauge never goes stale for long.
+                    self.refresh_stream_last().await;
+                    refreshed = Instant::now();
+                }
                 let first = match first {
                     Err(_) => continue, // idle
                     Ok(Some(Ok(m))) => m,
@@ -350,12 +408,30 @@ impl Projector {
                 if !deliveries.is_empty() {
                     let v = self.views.clone();
                     match blocking(move || v.apply(&deliveries)).await {
-                        Ok(outcome) => self.stats.record(&outcome),
+                        Ok(outcome) => {
+                            self.stats.record(&outcome);
+                            if let Some((m, d)) = messages.get(complete.saturating_sub(1))
+                                && let Ok(info) = m.info()
+                            {
+                                self.stats.saw_stream_last(d.seq + info.pending);
+                            }
+                            trace_commits(&messages[..complete], checkpoint);
+                        }
                         Err(e @ ViewError::Corrupt { .. }) if !healed_while_running => {
                             // A stored view this build cannot read back: rebuild once, loudly.
                             tracing::error!(shard = %self.config.shard, error = %e, "corrupt view entry; rebuilding from the stream");
                             healed_while_running = true;
-                            rebuild(&self.log, &self.views, |_| {}).await?;
+                            self.stats.set_phase(Phase::Rebuilding);
+                            self.stats.rebuilds.fetch_add(1, Ordering::Relaxed);
+                            let stats = self.stats.clone();
+                            rebuild(&self.log, &self.views, |p| {
+                                stats.rebuilding(p.seq, p.target)
+                            })
+                            .await?;
+                            self.stats.set_phase(Phase::Running);
+                            let v = self.views.clone();
+                            let dead = blocking(move || v.dead_letter_count()).await?;
+                            self.stats.set_dead_letters(dead);
                             break;
                         }
                         Err(e) => return Err(e),
@@ -478,6 +554,40 @@ impl Projector {
                     })
             }
         }
+    }
+}
+
+/// How often a running projector asks for the stream's last sequence (for the lag gauge).
+const STREAM_INFO_EVERY: Duration = Duration::from_secs(1);
+
+/// One `project` span per commit just applied (debug level), joined to the trace of the command
+/// that made it: the message's `traceparent` (the envelope's, sent as a header by the append)
+/// gives `trace_id`, and its span, the command's, is `parent_span_id`.
+fn trace_commits(applied: &[(async_nats::jetstream::Message, Delivery)], checkpoint: u64) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    for (m, d) in applied {
+        if d.seq <= checkpoint {
+            continue;
+        }
+        let Some(parent) = m
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(TRACEPARENT))
+            .and_then(|v| TraceContext::parse(v.as_str()))
+        else {
+            continue;
+        };
+        let own = parent.child();
+        let span = tracing::debug_span!(
+            "project",
+            trace_id = %own.trace_id(),
+            span_id = %own.span_id(),
+            parent_span_id = %parent.span_id(),
+            seq = d.seq,
+        );
+        span.in_scope(|| tracing::debug!(subject = %d.subject, "commit projected"));
     }
 }
 

@@ -104,11 +104,17 @@ fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MOTCUA_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_nats=warn"));
-    tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .compact()
-        .init();
+        .with_target(false);
+    // `MOTCUA_LOG_FORMAT=json`: one JSON object per line, with the fields of every enclosing
+    // span (trace_id, span_id, parent_span_id), for log collectors.
+    if std::env::var("MOTCUA_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        fmt.json().with_span_list(true).init();
+    } else {
+        fmt.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .compact()
+            .init();
+    }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use crate::cmd::projectors::Projectors;
 use anyhow::Context;
 use jiff::Timestamp;
-use motcua_api::{ActorDirectory, ApiSettings, AppState};
+use motcua_api::{ActorDirectory, ApiSettings, AppState, NodeHealth};
 use motcua_command::CommandService;
 use motcua_domain::Reference;
 use motcua_log::embedded::EmbeddedServer;
@@ -98,10 +98,17 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     let server = tokio::spawn(motcua_command::nats::serve(service.clone()));
 
     let (stop_projectors, projectors_stop) = tokio::sync::watch::channel(false);
+    let health = NodeHealth::default();
+    let probe = tokio::spawn(disk::probe(
+        args.data_dir.clone(),
+        db.clone(),
+        health.clone(),
+    ));
     let mut projectors = Projectors::new(
         log.clone(),
         reference.clone(),
         args.data_dir.join("views"),
+        health.clone(),
         projectors_stop,
     );
     if args.demo {
@@ -132,7 +139,8 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     let http_addr = listener.local_addr()?;
     let state = AppState::new(service.clone(), actors)
         .with_settings(ApiSettings::default().with_env(|n| std::env::var(n).ok())?)
-        .with_views(views);
+        .with_views(views)
+        .with_health(health);
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http = tokio::spawn(motcua_api::serve(listener, state, async move {
         let _ = http_stopped.await;
@@ -153,6 +161,7 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         }
     }
     say!("stopping");
+    probe.abort();
     if let Some(t) = trickle {
         t.abort();
     }
@@ -166,8 +175,71 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP API stopped with an error"),
         Err(e) => tracing::warn!(error = %e, "the HTTP API task failed"),
     }
-    db.flush_async().await.context("flushing the cache")?;
+    if let Err(e) = db.flush_async().await {
+        // The cache is only a cache: a failed last flush costs reloads from the stream.
+        tracing::warn!(error = %e, "the write-side cache could not be flushed");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+mod disk {
+    //! The data disk probe: whether the directory holding sled (the write-side cache and the
+    //! views) takes durable writes, every second.
+    //!
+    //! sled learns of a full or read-only disk only when it writes, and then refuses every
+    //! write until it is opened again; an idle node would look healthy. The probe writes and
+    //! fsyncs a small file, so `/readyz` turns 503 within a second of the fault and back within
+    //! a second of its end, and HTTP commands are refused meanwhile. It also watches the
+    //! write-side cache: once sled has failed a write there it stays failed until motcua
+    //! restarts (commands go on, reading each dossier from the stream), which is logged once.
+
+    use std::io::Write as _;
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use motcua_api::NodeHealth;
+
+    const EVERY: Duration = Duration::from_secs(1);
+    const PROBE_FILE: &str = ".motcua-disk-probe";
+
+    pub async fn probe(data_dir: PathBuf, cache: sled::Db, health: NodeHealth) {
+        let mut cache_failed = false;
+        let mut tick = tokio::time::interval(EVERY);
+        loop {
+            tick.tick().await;
+            let dir = data_dir.clone();
+            let problem = match tokio::task::spawn_blocking(move || write_probe(&dir)).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(format!("probe task failed: {e}")),
+            };
+            let before = health.storage_problem();
+            match (&before, &problem) {
+                (None, Some(p)) => {
+                    tracing::error!(problem = %p, "the data disk refuses writes; not ready")
+                }
+                (Some(_), None) => tracing::warn!("the data disk takes writes again"),
+                _ => {}
+            }
+            health.set_storage_problem(problem);
+            if !cache_failed && let Err(e) = cache.flush_async().await {
+                cache_failed = true;
+                tracing::error!(
+                    error = %e,
+                    "the write-side cache failed a write and stays unwritable until motcua restarts; commands read the stream meanwhile"
+                );
+            }
+        }
+    }
+
+    fn write_probe(dir: &Path) -> std::io::Result<()> {
+        let path = dir.join(PROBE_FILE);
+        let mut f = std::fs::File::create(&path)?;
+        f.write_all(&[0u8; 4096])?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::remove_file(&path)
+    }
 }
 
 mod demo {
