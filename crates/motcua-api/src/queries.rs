@@ -1121,8 +1121,8 @@ pub struct OfficialQuery {
     format: Option<String>,
     /// One line per procedure under each field.
     detail: Option<bool>,
-    /// Also the Decision 766 indicators 2.2, 3.6, 4.1 and 4.2 (folds the histories of the unit's
-    /// dossiers open in the period).
+    /// Also the Decision 766 indicators 2.2, 3.6, 4.1 and 4.2 (from the counters; an as-of report
+    /// of a running period folds the histories of the unit's dossiers open in the period).
     indicators: Option<bool>,
 }
 

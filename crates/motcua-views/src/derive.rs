@@ -13,10 +13,10 @@ use jiff::civil::{Date, Time};
 use jiff::tz::Offset;
 use jiff::{SignedDuration, Timestamp};
 use motcua_domain::Reference;
-use motcua_domain::calendar::Timeliness;
+use motcua_domain::calendar::{Timeliness, WorkCalendar};
 use motcua_domain::catalogue::{CatalogueRef, Channel, FieldCode};
 use motcua_domain::code::DossierCode;
-use motcua_domain::dossier::{Event, Stage};
+use motcua_domain::dossier::{Dossier, Event, EventBody, PauseKind, PaymentMethod, Stage};
 use motcua_domain::report::kpi766_on_time;
 use motcua_domain::units::{AgencyId, UnitCode, UnitLevel};
 use motcua_log::DossierKey;
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::dead::DeadReason;
 use crate::facts::{Folded, scope_units, unit_of};
 use crate::fold::word_suffixes;
-use crate::keys::{Cells, Family, IndexKind, RowDims, index_key, name_key};
+use crate::keys::{Cells, Family, IndexKind, RowDims, index_key, name_key, pair_dims};
 
 /// One commit as the `history` tree keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -418,7 +418,11 @@ pub(crate) fn derive(
             out.counters.entry(point).or_default().add(&cells);
         }
     };
-    add(days.date(received_at), Cells::one(Cells::RECEIVED, 1));
+    // Documents in electronic form: Decision 766 4.2's "digitised" (the scan's rule).
+    let digitised = d.digitised || channel == Channel::Online;
+    let mut receipt = Cells::one(Cells::RECEIVED, 1);
+    receipt.0[Cells::RECEIVED_DIGITISED] = i64::from(digitised);
+    add(days.date(received_at), receipt);
     if let Some(exit) = last.exit() {
         let day = days.date(exit);
         match (d.resolved_at, d.timeliness) {
@@ -426,6 +430,17 @@ pub(crate) fn derive(
             (Some(_), Some(Timeliness::OnTime)) => add(day, Cells::one(Cells::ON_TIME, 1)),
             (Some(_), _) => add(day, Cells::one(Cells::LATE, 1)),
             (None, _) => add(day, Cells::one(Cells::ENDED, 1)),
+        }
+        // Decision 766 2.2, 4.1 and 4.2 of a dossier with a result, on the day of its end of
+        // processing: the result is issued before it (`Issued` precedes `ResultReady`), so the
+        // state at that day's end already has every fact these read.
+        if let Some((minutes, seconds)) = handling_time(&reference.calendar, d) {
+            let mut c = Cells::default();
+            c.0[Cells::WORKING_MINUTES] = clamp(minutes);
+            c.0[Cells::HANDLING_SECONDS] = clamp(seconds);
+            c.0[Cells::ELECTRONIC_RESULT] = i64::from(d.electronic_result);
+            c.0[Cells::DIGITISED_AND_ELECTRONIC] = i64::from(d.electronic_result && digitised);
+            add(day, c);
         }
         if let Some(f) = last.kpi766_facts()
             && kpi766_on_time(&f, Timestamp::MAX)
@@ -462,6 +477,46 @@ pub(crate) fn derive(
         }
     }
 
+    // Decision 766 3.6: a dossier counts once in a period if it paid in it, however many times.
+    // One cell per payment day, and one pair entry per two consecutive payment days (see
+    // `Family::FeePairs`), for all payments and for online ones.
+    let mut paid: BTreeMap<Date, bool> = BTreeMap::new();
+    for e in history.events() {
+        if let EventBody::FeePaid { method, .. } = &e.body {
+            *paid.entry(days.date(e.at)).or_default() |= *method == PaymentMethod::OnlinePortal;
+        }
+    }
+    let online: Vec<Date> = paid.iter().filter(|(_, o)| **o).map(|(d, _)| *d).collect();
+    let all: Vec<Date> = paid.into_keys().collect();
+    for (payment_days, index) in [(all, Cells::FEE_PAID), (online, Cells::PAID_ONLINE)] {
+        for (i, day) in payment_days.iter().enumerate() {
+            for u in handling_units {
+                let point = CounterPoint {
+                    family: Family::Bieu06,
+                    unit: u.to_string(),
+                    dims: dims.clone(),
+                    day: *day,
+                };
+                out.counters
+                    .entry(point)
+                    .or_default()
+                    .add(&Cells::one(index, 1));
+                if let Some(earlier) = i.checked_sub(1).and_then(|j| payment_days.get(j)) {
+                    let point = CounterPoint {
+                        family: Family::FeePairs,
+                        unit: u.to_string(),
+                        dims: pair_dims(*earlier, &dims),
+                        day: *day,
+                    };
+                    out.counters
+                        .entry(point)
+                        .or_default()
+                        .add(&Cells::one(index, 1));
+                }
+            }
+        }
+    }
+
     // Desk intake: receipts at the receiving unit and its ancestors.
     if let Some((desk_units, desk_level)) = &receiving {
         let desk_dims = RowDims {
@@ -486,6 +541,29 @@ pub(crate) fn derive(
     }
     out.row = Some(row);
     Ok(out)
+}
+
+/// Decision 766 indicator 2.2 of a dossier with a result: working minutes and elapsed seconds
+/// from receipt to end of processing, supplement intervals (clipped at the result) subtracted.
+/// The one definition the counters and the history scan both use.
+pub(crate) fn handling_time(calendar: &WorkCalendar, d: &Dossier) -> Option<(i64, i64)> {
+    let (received, resolved) = (d.received_at?, d.resolved_at?);
+    let mut minutes = calendar.working_minutes_between(received, resolved);
+    let mut elapsed = resolved.duration_since(received);
+    for p in d.pauses.iter().filter(|p| p.kind == PauseKind::Supplement) {
+        let to = p.to.unwrap_or(resolved).min(resolved);
+        minutes -= calendar.working_minutes_between(p.from, to);
+        if to > p.from {
+            elapsed -= to.duration_since(p.from);
+        }
+    }
+    Some((minutes, elapsed.as_secs()))
+}
+
+/// A per-dossier count as summed: negative values (impossible from valid histories) count as 0,
+/// as the report has always printed them.
+pub(crate) fn clamp(v: i64) -> i64 {
+    v.max(0)
 }
 
 /// For a predicate that is true and then false over the days `[lo, hi)` (`hi = None`: forever),

@@ -78,11 +78,19 @@ impl Gran {
     }
 }
 
-/// Which counters: Biểu 06 (at the handling unit) or desk intake (at the receiving unit).
+/// Which counters: Biểu 06 (at the handling unit), desk intake (at the receiving unit), or the
+/// fee-payment pairs of Decision 766 indicator 3.6 (at the handling unit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Family {
     Bieu06,
     Intake,
+    /// One entry per pair of consecutive payment days `p < q` of a dossier, written on day `q`
+    /// with dims `date_bytes(p) ‖ RowDims` (see [`pair_dims`]). Indicator 3.6 counts the
+    /// dossiers that paid *at least once* in a period: the payment days in `[a, b]` (cells
+    /// [`Cells::FEE_PAID`] of the Biểu 06 family) minus the pairs with `a ≤ p` and `q ≤ b` is
+    /// exactly one per dossier that paid in the period, whatever the period. Dossiers paying on
+    /// two different days are rare, so the family is small.
+    FeePairs,
 }
 
 impl Family {
@@ -90,8 +98,24 @@ impl Family {
         match self {
             Family::Bieu06 => b'B',
             Family::Intake => b'I',
+            Family::FeePairs => b'P',
         }
     }
+}
+
+/// The dims of a [`Family::FeePairs`] entry: the earlier payment day of the pair, then the row.
+pub(crate) fn pair_dims(earlier: Date, row: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + row.len());
+    out.extend_from_slice(&date_bytes(earlier));
+    out.extend_from_slice(row);
+    out
+}
+
+/// The earlier payment day and the row of [`pair_dims`].
+pub(crate) fn pair_dims_from(b: &[u8]) -> Option<(Date, RowDims)> {
+    let y = (u16::from_be_bytes([*b.first()?, *b.get(1)?]) ^ 0x8000) as i16;
+    let day = Date::new(y, *b.get(2)? as i8, *b.get(3)? as i8).ok()?;
+    Some((day, RowDims::from_bytes(b.get(4..)?)?))
 }
 
 /// The dimensions of one report row: the level of the counting unit, the field, the procedure
@@ -193,7 +217,8 @@ pub(crate) fn counter_range(
     start.extend_from_slice(&gran.bucket(from));
     let mut end = prefix.clone();
     end.extend_from_slice(&gran.bucket(to));
-    // Dims start with a level byte (0..=2), so 0xFF closes the last bucket.
+    // Dims start with a level byte (0..=2), or for fee pairs with a date whose first byte is
+    // 0x80 | the year's high byte (0x87 in 2026), so 0xFF closes the last bucket.
     end.push(0xFF);
     (start, end, prefix.len() + gran.bucket_len())
 }
@@ -201,11 +226,15 @@ pub(crate) fn counter_range(
 /// The counters of one row on one bucket. Flow counters count events on the bucket's days;
 /// `*_delta` counters are changes whose running sum from the beginning of time gives a state
 /// (open, overdue, on time) at the end of a day.
+///
+/// Stored as big-endian `i64`s up to the last non-zero one: the Decision 766 cells after
+/// [`Cells::KPI_OPEN_ON_TIME_DELTA`] are zero in most rows, and an intake counter only has
+/// [`Cells::RECEIVED`], so most values stay short.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Cells(pub(crate) [i64; Cells::LEN]);
 
 impl Cells {
-    pub(crate) const LEN: usize = 9;
+    pub(crate) const LEN: usize = 16;
     pub(crate) const RECEIVED: usize = 0;
     pub(crate) const EARLY: usize = 1;
     pub(crate) const ON_TIME: usize = 2;
@@ -215,6 +244,23 @@ impl Cells {
     pub(crate) const OVERDUE_DELTA: usize = 6;
     pub(crate) const KPI_ENDED_ON_TIME: usize = 7;
     pub(crate) const KPI_OPEN_ON_TIME_DELTA: usize = 8;
+    /// Received with documents in electronic form (scanned at receipt, or online), on the
+    /// receipt day.
+    pub(crate) const RECEIVED_DIGITISED: usize = 9;
+    /// 2.2: working minutes from receipt to end of processing, supplements subtracted, on the
+    /// day of the end of processing (resolved dossiers only).
+    pub(crate) const WORKING_MINUTES: usize = 10;
+    /// 2.2: the same in elapsed seconds.
+    pub(crate) const HANDLING_SECONDS: usize = 11;
+    /// 4.1: resolved with an electronic result, on the day of the end of processing.
+    pub(crate) const ELECTRONIC_RESULT: usize = 12;
+    /// 4.2: resolved, digitised and with an electronic result, on the same day.
+    pub(crate) const DIGITISED_AND_ELECTRONIC: usize = 13;
+    /// 3.6: days on which the dossier paid a fee (one per local day). In
+    /// [`Family::FeePairs`]: pairs of consecutive payment days.
+    pub(crate) const FEE_PAID: usize = 14;
+    /// 3.6: the same for online payments only.
+    pub(crate) const PAID_ONLINE: usize = 15;
 
     pub(crate) fn one(index: usize, value: i64) -> Cells {
         let mut c = Cells::default();
@@ -239,11 +285,15 @@ impl Cells {
     }
 
     pub(crate) fn to_bytes(self) -> Vec<u8> {
-        self.0.iter().flat_map(|v| v.to_be_bytes()).collect()
+        let used = self.0.iter().rposition(|&v| v != 0).map_or(0, |i| i + 1);
+        self.0[..used]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect()
     }
 
     pub(crate) fn from_bytes(b: &[u8]) -> Option<Cells> {
-        if b.len() != Cells::LEN * 8 {
+        if b.len() > Cells::LEN * 8 || !b.len().is_multiple_of(8) {
             return None;
         }
         let mut c = Cells::default();
@@ -339,6 +389,30 @@ mod tests {
     fn cells_round_trip() {
         let mut c = Cells::one(Cells::OPEN_DELTA, -3);
         c.add(&Cells::one(Cells::RECEIVED, 7));
+        assert_eq!(
+            c.to_bytes().len(),
+            6 * 8,
+            "trailing zero cells are not stored"
+        );
         assert_eq!(Cells::from_bytes(&c.to_bytes()), Some(c));
+        c.add(&Cells::one(Cells::PAID_ONLINE, 1));
+        assert_eq!(Cells::from_bytes(&c.to_bytes()), Some(c));
+        assert_eq!(Cells::from_bytes(&[]), Some(Cells::default()));
+        assert_eq!(Cells::from_bytes(&[0; 7]), None);
+    }
+
+    #[test]
+    fn pair_dims_round_trip() {
+        let dims = RowDims {
+            level: UnitLevel::Province,
+            field: "HO_TICH".parse().unwrap(),
+            procedure: "1.004194".parse().unwrap(),
+            channel: Channel::Direct,
+        };
+        let d = jiff::civil::date(2026, 3, 9);
+        assert_eq!(
+            pair_dims_from(&pair_dims(d, &dims.to_bytes())),
+            Some((d, dims))
+        );
     }
 }

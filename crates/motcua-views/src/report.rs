@@ -2,10 +2,10 @@
 //!
 //! A query reads the day/month/year buckets of one unit that cover the period (at most five
 //! contiguous key ranges per sum), so its cost grows with the rows and the days asked, never
-//! with the number of events. The counting rules are in `docs/reports.md`. Reports as of a past
-//! instant of a running period, and the Decision 766 indicators the counters do not carry, are
-//! in `report_scan.rs`; the official report and its exports in `report_official.rs` and
-//! `report_export.rs`.
+//! with the number of events. The counting rules are in `docs/reports.md`. Every Decision 766
+//! indicator is read from the same counters ([`Views::kpi766_indicators`]). Reports as of a past
+//! instant of a running period fold the histories instead (`report_scan.rs`); the official
+//! report and its exports are in `report_official.rs` and `report_export.rs`.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +17,10 @@ use motcua_domain::units::{UnitCode, UnitLevel};
 use serde::Serialize;
 
 use crate::error::ViewError;
-use crate::keys::{Cells, Family, Gran, IndexKind, RowDims, counter_range, index_prefix, ts_bytes};
+use crate::keys::{
+    Cells, Family, Gran, IndexKind, RowDims, counter_range, index_prefix, pair_dims_from, ts_bytes,
+};
+use crate::report_official::{IndicatorCounts, Kpi766Indicators};
 use crate::store::{T_COUNTERS, T_DUE, Views, corrupt};
 
 /// One procedure's row of Biểu 06.
@@ -180,8 +183,10 @@ fn nonneg(v: i64) -> Result<u64, ViewError> {
     u64::try_from(v).map_err(|_| corrupt("counters", format!("negative count {v}")))
 }
 
-/// The per-row state behind both reports.
-struct Period {
+/// The per-row state behind every counter report.
+pub(crate) struct Period {
+    from: Date,
+    to: Date,
     judged_at: Timestamp,
     flows: Sums,
     start: Sums,
@@ -191,6 +196,9 @@ struct Period {
 }
 
 impl Views {
+    /// Adds the counters of the buckets of `gran` from `a` to `b` to `out`, under the row `row`
+    /// gives for each key's dims (`None`: skip the key).
+    #[allow(clippy::too_many_arguments)]
     fn add_range(
         &self,
         family: Family,
@@ -198,15 +206,15 @@ impl Views {
         gran: Gran,
         a: Date,
         b: Date,
+        row: &impl Fn(&[u8]) -> Result<Option<RowDims>, ViewError>,
         out: &mut Sums,
     ) -> Result<(), ViewError> {
         let (start, end, prefix_len) = counter_range(family, unit, gran, a, b);
         for kv in self.tree(T_COUNTERS).range(start..=end) {
             let (k, v) = kv?;
-            let dims = k
-                .get(prefix_len..)
-                .and_then(RowDims::from_bytes)
-                .ok_or_else(|| corrupt("counters", "bad key"))?;
+            let Some(dims) = row(k.get(prefix_len..).unwrap_or_default())? else {
+                continue;
+            };
             let cells = Cells::from_bytes(&v).ok_or_else(|| corrupt("counters", "bad cell"))?;
             out.entry(dims).or_default().add(&cells);
         }
@@ -215,6 +223,23 @@ impl Views {
 
     /// Sums the counters of `[a, b]` from whole years, whole months and days.
     fn sum_range(&self, family: Family, unit: &str, a: Date, b: Date) -> Result<Sums, ViewError> {
+        let row = |d: &[u8]| {
+            RowDims::from_bytes(d)
+                .map(Some)
+                .ok_or_else(|| corrupt("counters", "bad key"))
+        };
+        self.sum_range_with(family, unit, a, b, &row)
+    }
+
+    /// [`Views::sum_range`] with the keys' dims read by `row`.
+    fn sum_range_with(
+        &self,
+        family: Family,
+        unit: &str,
+        a: Date,
+        b: Date,
+        row: &impl Fn(&[u8]) -> Result<Option<RowDims>, ViewError>,
+    ) -> Result<Sums, ViewError> {
         let mut out = Sums::new();
         let mut cur = a;
         while cur <= b {
@@ -236,13 +261,24 @@ impl Views {
             } else {
                 (Gran::Day, b.min(cur.last_of_month()))
             };
-            self.add_range(family, unit, gran, cur, last, &mut out)?;
+            self.add_range(family, unit, gran, cur, last, row, &mut out)?;
             match last.tomorrow() {
                 Ok(next) => cur = next,
                 Err(_) => break,
             }
         }
         Ok(out)
+    }
+
+    /// The pairs of consecutive payment days `p < q` of one dossier with both in `[a, b]`, per
+    /// row (see `Family::FeePairs`): the entries of the days `q` in `[a, b]` whose `p ≥ a`.
+    fn fee_pairs(&self, unit: &str, a: Date, b: Date) -> Result<Sums, ViewError> {
+        let row = |d: &[u8]| {
+            let (earlier, dims) =
+                pair_dims_from(d).ok_or_else(|| corrupt("counters", "bad fee pair key"))?;
+            Ok((earlier >= a).then_some(dims))
+        };
+        self.sum_range_with(Family::FeePairs, unit, a, b, &row)
     }
 
     /// Sums from the beginning of time to the end of day `t` (the running states).
@@ -271,7 +307,7 @@ impl Views {
         Ok(out)
     }
 
-    fn period(
+    pub(crate) fn period(
         &self,
         unit: &UnitCode,
         from: Date,
@@ -294,6 +330,8 @@ impl Views {
         if period_end <= at {
             let end = self.prefix(Family::Bieu06, u, to)?;
             return Ok(Period {
+                from,
+                to,
                 judged_at: period_end,
                 flows,
                 start,
@@ -308,6 +346,8 @@ impl Views {
         let end = self.prefix(Family::Bieu06, u, today)?;
         let midnight = days.end(today);
         Ok(Period {
+            from,
+            to,
             judged_at: at,
             flows,
             start,
@@ -318,6 +358,8 @@ impl Views {
     }
 
     fn all_dims(p: &Period) -> std::collections::BTreeSet<&RowDims> {
+        // Every row with a flow in the period or open at either end: a row with only a payment
+        // or a result in the period has a flow, so the indicators need no other rows.
         p.flows
             .keys()
             .chain(p.start.keys())
@@ -341,9 +383,14 @@ impl Views {
         at: Timestamp,
     ) -> Result<Bieu06Report, ViewError> {
         let p = self.period(unit, from, to, at)?;
+        self.bieu06_of(unit, &p)
+    }
+
+    /// Biểu 06 from the counters read for a period.
+    pub(crate) fn bieu06_of(&self, unit: &UnitCode, p: &Period) -> Result<Bieu06Report, ViewError> {
         let mut rows: BTreeMap<RowKey, Bieu06Counts> = BTreeMap::new();
         let zero = Cells::default();
-        for dims in Self::all_dims(&p) {
+        for dims in Self::all_dims(p) {
             let f = p.flows.get(dims).unwrap_or(&zero).0;
             let s = p.start.get(dims).unwrap_or(&zero).0;
             let e = p.end.get(dims).unwrap_or(&zero).0;
@@ -379,7 +426,7 @@ impl Views {
                 .entry((dims.level, dims.field.clone(), dims.procedure))
                 .or_default() += c;
         }
-        self.assemble_bieu06(unit, from, to, p.judged_at, rows)
+        self.assemble_bieu06(unit, p.from, p.to, p.judged_at, rows)
     }
 
     /// Groups Biểu 06 rows by level (top level first), then field, then procedure, with names
@@ -456,19 +503,29 @@ impl Views {
         at: Timestamp,
     ) -> Result<Kpi766Report, ViewError> {
         let p = self.period(unit, from, to, at)?;
-        let mut rows: BTreeMap<RowKey, Kpi766Counts> = BTreeMap::new();
+        self.kpi766_of(unit, &p)
+    }
+
+    /// Indicator 2.1 of one row from the counters read for a period.
+    fn kpi_counts(p: &Period, dims: &RowDims) -> Result<Kpi766Counts, ViewError> {
         let zero = Cells::default();
-        for dims in Self::all_dims(&p) {
-            let f = p.flows.get(dims).unwrap_or(&zero).0;
-            let s = p.start.get(dims).unwrap_or(&zero).0;
-            let e = p.end.get(dims).unwrap_or(&zero).0;
-            let c = Kpi766Counts {
-                dossiers: nonneg(f[Cells::RECEIVED] + s[Cells::OPEN_DELTA])?,
-                ended_on_time: nonneg(f[Cells::KPI_ENDED_ON_TIME])?,
-                pending_on_time: nonneg(
-                    e[Cells::KPI_OPEN_ON_TIME_DELTA] + p.kpi_fix.get(dims).copied().unwrap_or(0),
-                )?,
-            };
+        let f = p.flows.get(dims).unwrap_or(&zero).0;
+        let s = p.start.get(dims).unwrap_or(&zero).0;
+        let e = p.end.get(dims).unwrap_or(&zero).0;
+        Ok(Kpi766Counts {
+            dossiers: nonneg(f[Cells::RECEIVED] + s[Cells::OPEN_DELTA])?,
+            ended_on_time: nonneg(f[Cells::KPI_ENDED_ON_TIME])?,
+            pending_on_time: nonneg(
+                e[Cells::KPI_OPEN_ON_TIME_DELTA] + p.kpi_fix.get(dims).copied().unwrap_or(0),
+            )?,
+        })
+    }
+
+    /// Indicator 2.1 inputs from the counters read for a period.
+    pub(crate) fn kpi766_of(&self, unit: &UnitCode, p: &Period) -> Result<Kpi766Report, ViewError> {
+        let mut rows: BTreeMap<RowKey, Kpi766Counts> = BTreeMap::new();
+        for dims in Self::all_dims(p) {
+            let c = Self::kpi_counts(p, dims)?;
             if c == Kpi766Counts::default() {
                 continue;
             }
@@ -476,7 +533,56 @@ impl Views {
                 .or_default()
                 .add(&c);
         }
-        Ok(Self::assemble_kpi766(unit, from, to, p.judged_at, rows))
+        Ok(Self::assemble_kpi766(unit, p.from, p.to, p.judged_at, rows))
+    }
+
+    /// Every Decision 766 indicator from the counters read for a period (O(units × days), like
+    /// Biểu 06): 2.1 as [`Views::kpi766_inputs`], the others from the cells written on the day of
+    /// the receipt, of the end of processing and of each payment (`derive.rs`). Exact for a
+    /// period that has ended; for a running one, live (the events projected so far).
+    pub(crate) fn indicators_of(
+        &self,
+        unit: &UnitCode,
+        p: &Period,
+    ) -> Result<Kpi766Indicators, ViewError> {
+        let pairs = self.fee_pairs(unit.as_str(), p.from, p.to)?;
+        let zero = Cells::default();
+        let mut rows: BTreeMap<RowKey, IndicatorCounts> = BTreeMap::new();
+        for dims in Self::all_dims(p) {
+            let f = p.flows.get(dims).unwrap_or(&zero).0;
+            let pair = pairs.get(dims).unwrap_or(&zero).0;
+            let received = nonneg(f[Cells::RECEIVED])?;
+            let c = IndicatorCounts {
+                on_time: Self::kpi_counts(p, dims)?,
+                completed: nonneg(f[Cells::EARLY] + f[Cells::ON_TIME] + f[Cells::LATE])?,
+                handling_working_minutes: nonneg(f[Cells::WORKING_MINUTES])?,
+                handling_seconds: nonneg(f[Cells::HANDLING_SECONDS])?,
+                received,
+                received_online: if dims.channel == Channel::Online {
+                    received
+                } else {
+                    0
+                },
+                received_digitised: nonneg(f[Cells::RECEIVED_DIGITISED])?,
+                electronic_result: nonneg(f[Cells::ELECTRONIC_RESULT])?,
+                digitised_and_electronic: nonneg(f[Cells::DIGITISED_AND_ELECTRONIC])?,
+                fee_paid: nonneg(f[Cells::FEE_PAID] - pair[Cells::FEE_PAID])?,
+                paid_online: nonneg(f[Cells::PAID_ONLINE] - pair[Cells::PAID_ONLINE])?,
+            };
+            if c == IndicatorCounts::default() {
+                continue;
+            }
+            *rows
+                .entry((dims.level, dims.field.clone(), dims.procedure))
+                .or_default() += c;
+        }
+        Ok(Kpi766Indicators::from_rows(
+            unit,
+            p.from,
+            p.to,
+            p.judged_at,
+            rows,
+        ))
     }
 
     /// One Decision 766 row per (level, field, procedure), with the total.

@@ -4,6 +4,7 @@
 //! [`Views::official_report`] builds it; `report_export.rs` writes it as a terminal table, CSV or
 //! XLSX. The counting rules are in `docs/reports.md`.
 
+use std::collections::BTreeMap;
 use std::ops::{Add, AddAssign};
 
 use jiff::Timestamp;
@@ -14,8 +15,8 @@ use motcua_domain::units::{UnitCode, UnitLevel};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ViewError;
-use crate::report::{Bieu06Report, Kpi766Counts};
-use crate::report_scan::{Scanned, indicator_rows};
+use crate::report::{Bieu06Report, Kpi766Counts, RowKey};
+use crate::report_scan::Scanned;
 use crate::store::Views;
 
 /// Per-dossier facts summed for the Decision 766 indicators (DOMAIN.md §9).
@@ -197,15 +198,41 @@ pub struct Kpi766Indicators {
     pub rows: Vec<IndicatorRow>,
     /// Total.
     pub total: IndicatorCounts,
-    /// Dossier summaries read and histories folded to compute it (the cost).
+    /// Dossier summaries read to compute it (the cost): 0 when it came from the counters (a
+    /// period that has ended, or a live report).
     pub dossiers_read: u64,
-    /// Histories folded.
+    /// Histories folded (0 from the counters).
     pub histories_folded: u64,
 }
 
 impl Kpi766Indicators {
     pub(crate) fn from_scan(unit: &UnitCode, from: Date, to: Date, s: Scanned) -> Kpi766Indicators {
-        let rows = indicator_rows(&s.rows);
+        let rows = s.rows.into_iter().map(|(k, (_, n))| (k, n)).collect();
+        let judged_at = s.judged_at.unwrap_or(Timestamp::UNIX_EPOCH);
+        Kpi766Indicators {
+            dossiers_read: s.visited,
+            histories_folded: s.folded,
+            ..Kpi766Indicators::from_rows(unit, from, to, judged_at, rows)
+        }
+    }
+
+    /// From per-row counts read off the counters (nothing folded).
+    pub(crate) fn from_rows(
+        unit: &UnitCode,
+        from: Date,
+        to: Date,
+        judged_at: Timestamp,
+        rows: BTreeMap<RowKey, IndicatorCounts>,
+    ) -> Kpi766Indicators {
+        let rows: Vec<IndicatorRow> = rows
+            .into_iter()
+            .map(|((level, field, procedure), counts)| IndicatorRow {
+                level,
+                field,
+                procedure,
+                counts,
+            })
+            .collect();
         let total = rows
             .iter()
             .fold(IndicatorCounts::default(), |a, r| a + r.counts);
@@ -213,11 +240,11 @@ impl Kpi766Indicators {
             unit: unit.clone(),
             from,
             to,
-            judged_at: s.judged_at.unwrap_or(Timestamp::UNIX_EPOCH),
+            judged_at,
             rows,
             total,
-            dossiers_read: s.visited,
-            histories_folded: s.folded,
+            dossiers_read: 0,
+            histories_folded: 0,
         }
     }
 }
@@ -232,8 +259,8 @@ pub enum Judging {
     #[default]
     Live,
     /// `at` is any instant: the report as it stood then, over the events at or before `at`. A
-    /// period that has ended by `at` still comes from the counters; a running one folds the
-    /// histories (O(dossiers of the province)).
+    /// period that has ended by `at` still comes from the counters, indicators included; a
+    /// running one folds the histories (O(dossiers of the province)).
     AsOf,
 }
 
@@ -260,8 +287,9 @@ pub struct ReportQuery {
     pub at: Timestamp,
     /// Whether `at` is now or a past instant.
     pub judging: Judging,
-    /// Whether to compute the Decision 766 indicators beyond 2.1 and 3.3 (2.2, 4.1, 4.2, 3.6),
-    /// which fold every dossier of the unit open in the period.
+    /// Whether to compute the Decision 766 indicators beyond 2.1 and 3.3 (2.2, 4.1, 4.2, 3.6).
+    /// They come from the counters like Biểu 06, except in an as-of report of a running period,
+    /// which folds every dossier of the unit open in the period.
     pub indicators: bool,
 }
 
@@ -467,10 +495,10 @@ impl Views {
     /// The official report: Biểu 06 with every convention of the on-time rate, Decision 766
     /// indicator 2.1 and, when asked, the other indicators.
     ///
-    /// Biểu 06 and 2.1 come from the counters (O(units × days)) when the period has ended by
-    /// `at` or the report is [`Judging::Live`]; a [`Judging::AsOf`] report of a running period
-    /// folds the histories cut at `at` (see [`Views::bieu06_as_of`]). The other indicators always
-    /// fold the histories of the unit's dossiers open in the period.
+    /// Everything comes from the counters (O(units × days)) when the period has ended by `at` or
+    /// the report is [`Judging::Live`]: one read of the period's counters gives Biểu 06, 2.1 and
+    /// the other indicators. Only a [`Judging::AsOf`] report of a running period folds the
+    /// histories cut at `at` (see [`Views::bieu06_as_of`]).
     pub fn official_report(&self, q: &ReportQuery) -> Result<OfficialReport, ViewError> {
         if q.from > q.to {
             return Err(ViewError::InvalidQuery(format!(
@@ -480,10 +508,11 @@ impl Views {
         }
         let closed = self.inner.days.end(q.to) <= q.at;
         let (bieu06, kpi766, indicators, source) = if closed || q.judging == Judging::Live {
-            let bieu06 = self.bieu06(&q.unit, q.from, q.to, q.at)?;
-            let kpi = self.kpi766_inputs(&q.unit, q.from, q.to, q.at)?.total;
+            let p = self.period(&q.unit, q.from, q.to, q.at)?;
+            let bieu06 = self.bieu06_of(&q.unit, &p)?;
+            let kpi = self.kpi766_of(&q.unit, &p)?.total;
             let indicators = if q.indicators {
-                Some(self.kpi766_indicators(&q.unit, q.from, q.to, q.at)?)
+                Some(self.indicators_of(&q.unit, &p)?)
             } else {
                 None
             };

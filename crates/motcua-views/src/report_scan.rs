@@ -5,11 +5,10 @@
 //! judged now. They cannot say what a running period looked like at an earlier instant of its
 //! last day, nor which of a day's changes came after that instant: a dossier resolved at 15:00 is
 //! in the day's counters whether the report is asked as of 10:00 or 16:00, and the due-time
-//! indexes hold today's deadlines, not the ones in force at 10:00. Nor do they carry the facts of
-//! Decision 766 indicators 2.2, 4.1, 4.2 and online payment (handling time, electronic result,
-//! digitisation, payment method).
+//! indexes hold today's deadlines, not the ones in force at 10:00.
 //!
-//! So this module folds the histories themselves, each cut at the report's instant:
+//! So for a running period asked as of an instant this module folds the histories themselves,
+//! each cut at the report's instant:
 //!
 //! - a period that has ended when the report is asked (`E ≤ at`) is judged at `E` and sees the
 //!   events before `E`;
@@ -23,25 +22,28 @@
 //! partially: unit, receipt, exit), then one history read and fold per dossier of the unit that
 //! was received before the instant and had not left before the period: O(dossiers of the
 //! province) + O(events of the dossiers open in the period). That is not the O(units × days) of
-//! the counters: the live path keeps using the counters, and [`Views::bieu06_as_of`] uses them
-//! whenever they are exact (a period that has ended). `docs/reports.md` says what an index to
-//! make the running case O(units × days) would need.
+//! the counters, so it is used only where the counters cannot answer: the as-of report of a
+//! running period. Live reports and every period that has ended — Biểu 06 and all the Decision
+//! 766 indicators — come from the counters (`report.rs`). The fold stays available as
+//! [`Views::kpi766_indicators_folded`], the definition the counters are tested against
+//! (`tests/report_indicators.rs`). `docs/reports.md` says what an index to make the running
+//! as-of case O(units × days) would need.
 
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use motcua_domain::catalogue::Channel;
-use motcua_domain::dossier::{EventBody, PauseKind, PaymentMethod};
+use motcua_domain::dossier::{EventBody, PaymentMethod};
 use motcua_domain::report::{Bieu06Counts, Period, classify, kpi766_on_time};
 use motcua_domain::units::{AgencyId, UnitCode};
 use serde::Deserialize;
 
-use crate::derive::History;
+use crate::derive::{History, clamp, handling_time};
 use crate::error::ViewError;
 use crate::facts::{Folded, scope_units, unit_of};
 use crate::report::{Bieu06Report, Kpi766Counts, Kpi766Report, RowKey};
-use crate::report_official::{IndicatorCounts, IndicatorRow, Kpi766Indicators};
+use crate::report_official::{IndicatorCounts, Kpi766Indicators};
 use crate::store::{T_DOSSIERS, T_HISTORY, Views, corrupt};
 
 /// Where a report is cut: the period `[start, end)` and the instant it is asked at.
@@ -147,21 +149,11 @@ pub(crate) fn contribution(
     let online = d.channel == Some(Channel::Online);
     n.received_digitised = u64::from(n.received == 1 && (d.digitised || online));
     if c.resolved_total() == 1
-        && let (Some(received), Some(resolved)) = (d.received_at, d.resolved_at)
+        && let Some((minutes, seconds)) = handling_time(&views.reference().calendar, d)
     {
-        let calendar = &views.reference().calendar;
-        let mut minutes = calendar.working_minutes_between(received, resolved);
-        let mut elapsed = resolved.duration_since(received);
-        for p in d.pauses.iter().filter(|p| p.kind == PauseKind::Supplement) {
-            let to = p.to.unwrap_or(resolved).min(resolved);
-            minutes -= calendar.working_minutes_between(p.from, to);
-            if to > p.from {
-                elapsed -= to.duration_since(p.from);
-            }
-        }
         n.completed = 1;
-        n.handling_working_minutes = u64::try_from(minutes).unwrap_or(0);
-        n.handling_seconds = u64::try_from(elapsed.as_secs()).unwrap_or(0);
+        n.handling_working_minutes = clamp(minutes).unsigned_abs();
+        n.handling_seconds = clamp(seconds).unsigned_abs();
         n.electronic_result = u64::from(d.electronic_result);
         n.digitised_and_electronic = u64::from(d.electronic_result && (d.digitised || online));
     }
@@ -312,8 +304,29 @@ impl Views {
     /// The Decision 766 indicators our events can give (2.1 on time, 2.2 handling time, 3.3
     /// online share, 4.1 / 4.2 digitisation, online payment), per procedure and in total, for a
     /// unit and every unit below it, as they stood at `at` (the period end when it has ended).
-    /// Always folds the histories: O(dossiers of the province); see the module `report_scan`.
+    ///
+    /// A period that has ended by `at` is read from the counters (O(units × days), like
+    /// [`Views::bieu06`]); a running one folds the histories cut at `at`
+    /// ([`Views::kpi766_indicators_folded`]), which the counters cannot rewind to.
     pub fn kpi766_indicators(
+        &self,
+        unit: &UnitCode,
+        from: Date,
+        to: Date,
+        at: Timestamp,
+    ) -> Result<Kpi766Indicators, ViewError> {
+        let cut = self.cut(from, to, at)?;
+        if cut.closed() {
+            let p = self.period(unit, from, to, at)?;
+            return self.indicators_of(unit, &p);
+        }
+        self.kpi766_indicators_folded(unit, from, to, at)
+    }
+
+    /// [`Views::kpi766_indicators`] always folded from the histories, each cut at `at`:
+    /// O(dossiers of the province). The definition the counters are checked against (for a
+    /// period that has ended both give the same numbers); the counters are the way to ask.
+    pub fn kpi766_indicators_folded(
         &self,
         unit: &UnitCode,
         from: Date,
@@ -338,18 +351,4 @@ impl Views {
         let bieu06 = self.assemble_bieu06(unit, from, to, judged_at, rows)?;
         Ok((bieu06, Kpi766Indicators::from_scan(unit, from, to, s)))
     }
-}
-
-/// The indicator rows of a scan.
-pub(crate) fn indicator_rows(
-    rows: &BTreeMap<RowKey, (Bieu06Counts, IndicatorCounts)>,
-) -> Vec<IndicatorRow> {
-    rows.iter()
-        .map(|((level, field, procedure), (_, counts))| IndicatorRow {
-            level: *level,
-            field: field.clone(),
-            procedure: *procedure,
-            counts: *counts,
-        })
-        .collect()
 }

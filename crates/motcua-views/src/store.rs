@@ -13,7 +13,7 @@ use crate::derive::Days;
 use crate::error::{IntegrityProblem, ViewError};
 
 /// The version of the tree and key layout; a store of another version is rebuilt.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// One projector's slice of the world: a province's stream under a projector name. The name is
 /// the durable consumer's name and prefixes the shard's sled trees, so several shards can share

@@ -513,7 +513,20 @@ async fn official_report_hand_computed() {
     assert_eq!((m.kpi766.dossiers, m.kpi766.on_time()), (8, 4));
     let ind = m.indicators.as_ref().unwrap();
     let t = &ind.total;
-    assert_eq!(t.on_time, m.kpi766, "the scan's 2.1 is the counters'");
+    assert_eq!(t.on_time, m.kpi766, "the indicators' 2.1 is Biểu 06's");
+    // A closed period: every indicator comes from the counters, and equals the fold.
+    assert_eq!((ind.dossiers_read, ind.histories_folded), (0, 0));
+    let mut folded = v
+        .kpi766_indicators_folded(
+            &unit("26740"),
+            date("2026-03-01"),
+            date("2026-03-31"),
+            at("2026-04-02T10:00"),
+        )
+        .unwrap();
+    assert!(folded.histories_folded > 0);
+    (folded.dossiers_read, folded.histories_folded) = (0, 0);
+    assert_eq!(&folded, ind);
     assert_eq!(t.completed, 6);
     assert_eq!(
         t.handling_working_minutes,

@@ -187,6 +187,11 @@ pub struct Generator {
     pub window: (Timestamp, Timestamp),
     /// Most commands per dossier.
     pub max_steps: usize,
+    /// Chance (percent) that a fee request is among a step's candidates.
+    pub fee_percent: u64,
+    /// Share (percent) of payments made at the desk in cash rather than online; 0 draws nothing,
+    /// so the histories of the other tests stay as they were.
+    pub cash_percent: u64,
 }
 
 impl Generator {
@@ -198,6 +203,8 @@ impl Generator {
             mixed_eras: true,
             window: (at("2026-01-05T07:30"), at("2026-03-20T16:00")),
             max_steps: 16,
+            fee_percent: 5,
+            cash_percent: 0,
         }
     }
 
@@ -459,7 +466,7 @@ impl Generator {
                             },
                         ));
                     }
-                    if self.rng.chance(5) {
+                    if self.rng.chance(self.fee_percent) {
                         let role = if step.is_none() {
                             Role::Reception
                         } else {
@@ -518,11 +525,16 @@ impl Generator {
                     }
                 }
                 Stage::AwaitingPayment { .. } => {
+                    let method = if self.cash_percent > 0 && self.rng.chance(self.cash_percent) {
+                        PaymentMethod::Cash
+                    } else {
+                        PaymentMethod::OnlinePortal
+                    };
                     candidates.push((
                         applicant_actor.clone(),
                         CommandBody::PayFee {
                             amount_vnd: state.fee_due_vnd.unwrap_or(0),
-                            method: PaymentMethod::OnlinePortal,
+                            method,
                         },
                     ));
                 }

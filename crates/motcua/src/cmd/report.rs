@@ -63,8 +63,8 @@ pub struct Args {
     /// One line per procedure under each field.
     #[arg(long)]
     pub detail: bool,
-    /// Leave out the Decision 766 indicators that fold every dossier of the unit (2.2, 4.1, 4.2,
-    /// 3.6); Biểu 06, 2.1 and 3.3 remain.
+    /// Leave out the Decision 766 indicators 2.2, 3.6, 4.1 and 4.2 (for an as-of report of a
+    /// running period they fold the unit's histories); Biểu 06, 2.1 and 3.3 remain.
     #[arg(long)]
     pub no_indicators: bool,
 }
