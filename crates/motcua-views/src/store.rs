@@ -9,6 +9,7 @@ use motcua_domain::units::UnitCode;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::apply::DossierCache;
 use crate::derive::Days;
 use crate::error::{IntegrityProblem, ViewError};
 
@@ -122,8 +123,16 @@ pub(crate) struct Inner {
     pub(crate) reference: Arc<Reference>,
     pub(crate) trees: Vec<sled::Tree>,
     pub(crate) days: Days,
-    /// One writer at a time: batches, replays, resets and digests take it.
-    pub(crate) write_lock: Mutex<()>,
+    /// One writer at a time: batches, replays, resets and digests take it. What it guards is
+    /// the writer's own state, so that nothing but a writer can reach it.
+    pub(crate) write_lock: Mutex<Writer>,
+}
+
+/// State only the writer touches, behind [`Inner::write_lock`].
+pub(crate) struct Writer {
+    /// The work state of recently applied dossiers, so that a batch need not read, decode,
+    /// fold and derive them again (see [`DossierCache`]).
+    pub(crate) cache: DossierCache,
 }
 
 /// The read models of one shard. Cheap to clone; queries may run concurrently with a projector.
@@ -184,7 +193,9 @@ impl Views {
                 shard,
                 reference,
                 trees,
-                write_lock: Mutex::new(()),
+                write_lock: Mutex::new(Writer {
+                    cache: DossierCache::new(DossierCache::DEFAULT_CAPACITY),
+                }),
             }),
         };
         if views.is_blank() {
@@ -212,7 +223,7 @@ impl Views {
         &self.inner.trees[i]
     }
 
-    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, ()>, ViewError> {
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Writer>, ViewError> {
         self.inner
             .write_lock
             .lock()
@@ -370,7 +381,9 @@ impl Views {
     /// written (and flushed) first, so a crash in the middle is seen as an interrupted reset at
     /// the next start.
     pub fn reset(&self) -> Result<(), ViewError> {
-        let _w = self.lock()?;
+        let mut w = self.lock()?;
+        // Cleared first: whatever happens below, nothing cached survives the trees it mirrors.
+        w.cache.clear();
         let meta = self.tree(T_META);
         meta.insert(META_RESETTING, &[1u8])?;
         meta.flush()?;

@@ -35,12 +35,15 @@ proptest! {
         seed in any::<u64>(),
         n in 5usize..45,
         splits in proptest::collection::vec(1usize..60, 1..6),
+        // The writer's dossier cache: off, evicting all the time, and roomy.
+        cache in prop::sample::select(vec![0usize, 2, 7, 4096]),
     ) {
         let dossiers = Generator::new(seed).dossiers(n);
         let model = Model::new(&dossiers);
         let all = deliveries(&dossiers, 1);
         let dir = tempfile::tempdir().unwrap();
         let views = open(dir.path());
+        views.set_cache_capacity(cache).unwrap();
         let mut rest = all.as_slice();
         let mut i = 0;
         while !rest.is_empty() {
