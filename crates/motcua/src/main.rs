@@ -59,6 +59,12 @@ enum Command {
     Report(cmd::report::Args),
     /// Validate the procedure catalogue (the shipped one or a CSV file) and summarise it.
     Catalogue(cmd::catalogue::Args),
+    /// Measure motcua against raw baselines in the same run (docs/benchmarks.md): ingest over
+    /// NATS and HTTP, projection, rebuild, freshness, reports. `--smoke` for a short run.
+    Bench(motcua_bench::Options),
+    /// A benchmark's part that runs in its own process (used by `motcua bench`).
+    #[command(hide = true, subcommand)]
+    BenchChild(motcua_bench::child::Child),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +95,11 @@ fn main() -> ExitCode {
             Command::Report(args) => cmd::report::run(args),
             Command::Simulate(args) => cmd::simulate::run(args).await,
             Command::Tail(args) => cmd::tail::run(args).await,
+            Command::Bench(options) => cmd::bench::run(options).await,
+            Command::BenchChild(child) => motcua_bench::child::run(child)
+                .await
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Into::into),
         }
     });
     match result {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod catalogue;
 pub mod import;
 pub mod projectors;
