@@ -155,7 +155,9 @@ impl Report {
         if self.smoke {
             out.push_str("(smoke run: sizes too small for the figures to mean anything)\n\n");
         }
-        out.push_str("| section | figure | setting | motcua | raw | ratio | target | met | note |\n");
+        out.push_str(
+            "| section | figure | setting | motcua | raw | ratio | target | met | note |\n",
+        );
         out.push_str("|---|---|---|---:|---:|---:|---|---|---|\n");
         for r in &self.rows {
             let _ = writeln!(

@@ -15,7 +15,9 @@ use serde_json::Value;
 #[test]
 fn every_section_measures_something() {
     let nats_server = motcua_testkit::find_nats_server().unwrap_or_else(|e| {
-        panic!("run through tools/test, or export MOTCUA_NATS_SERVER=$(tools/install-nats-server): {e}")
+        panic!(
+            "run through tools/test, or export MOTCUA_NATS_SERVER=$(tools/install-nats-server): {e}"
+        )
     });
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("bench.json");
@@ -44,8 +46,18 @@ fn every_section_measures_something() {
         .iter()
         .map(|r| r["section"].as_str().unwrap())
         .collect();
-    for wanted in ["ingest", "http", "projection", "rebuild", "freshness", "reports"] {
-        assert!(sections.contains(wanted), "no {wanted} rows in {sections:?}");
+    for wanted in [
+        "ingest",
+        "http",
+        "projection",
+        "rebuild",
+        "freshness",
+        "reports",
+    ] {
+        assert!(
+            sections.contains(wanted),
+            "no {wanted} rows in {sections:?}"
+        );
     }
     for row in rows {
         let value = row["value"].as_f64().unwrap();
