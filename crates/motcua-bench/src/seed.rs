@@ -20,7 +20,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
+use async_nats::jetstream::{self, context::PublishAckFuture};
 use bytes::Bytes;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -28,10 +28,7 @@ use motcua_domain::code::DossierCode;
 use motcua_domain::dossier::{CommandBody, Dossier, decide};
 use motcua_domain::units::{AgencyId, UnitCode};
 use motcua_log::envelope::chain_hash;
-use motcua_log::{
-    CommitMeta, DossierKey, Envelope, EventLog, HEADER_SCHEMA, HEADER_TYPES, HEADER_UNIT,
-    LogSettings,
-};
+use motcua_log::{CommitMeta, DossierKey, Envelope, EventLog, LogSettings, publish_message};
 use motcua_sim::{Dossiers, Schedule, ScheduledStep, SimDossier, SimSettings, Simulation};
 use serde::Serialize;
 use uuid::Uuid;
@@ -473,29 +470,6 @@ fn set_code(body: &mut CommandBody, new_code: Option<DossierCode>) {
     }
 }
 
-/// The message `EventLog::append` sends for `envelope` (encoded as `payload`) when the
-/// dossier's last message is `expected_last_seq`.
-pub fn publish_message(
-    envelope: &Envelope,
-    payload: Bytes,
-    expected_last_seq: u64,
-) -> PublishMessage {
-    let mut publish = PublishMessage::build()
-        .payload(payload)
-        .message_id(envelope.commandid.to_string())
-        .expected_last_subject_sequence(expected_last_seq)
-        .header("Content-Type", "application/cloudevents+json")
-        .header(HEADER_TYPES, envelope.type_names().join(","))
-        .header(HEADER_SCHEMA, envelope.schemaversion.to_string());
-    if let Some(unit) = &envelope.unit {
-        publish = publish.header(HEADER_UNIT, unit.as_str());
-    }
-    if let Some(tp) = &envelope.traceparent {
-        publish = publish.header("traceparent", tp.as_str());
-    }
-    publish
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -503,6 +477,8 @@ mod tests {
     use std::collections::{BTreeMap, HashSet};
 
     use futures::StreamExt;
+
+    use motcua_log::HEADER_TYPES;
 
     use super::*;
     use crate::Setting;

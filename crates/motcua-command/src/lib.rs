@@ -279,6 +279,16 @@ impl CommandService {
                     reloaded = true;
                     continue;
                 }
+                Err(CommandError::Domain(e))
+                    if self.log.last_seq_at_leader(key).await? > history.last_seq =>
+                {
+                    // The stream was read from a replica that is behind its leader (just after
+                    // a leader change): a refusal on that copy is not an answer. Read again.
+                    tracing::debug!(dossier = %key, code = e.code(), attempt, "refused on a lagging replica's copy; reloading");
+                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                    history = self.history(key, false).await?;
+                    continue;
+                }
                 other => other?,
             };
             let next = Dossier::replay(

@@ -359,19 +359,7 @@ impl EventLog {
         if payload.len() > self.settings.max_message_bytes as usize {
             return Err(AppendError::TooLarge(payload.len()));
         }
-        let mut publish = jetstream::message::PublishMessage::build()
-            .payload(payload)
-            .message_id(envelope.commandid.to_string())
-            .expected_last_subject_sequence(expected_last_seq)
-            .header("Content-Type", "application/cloudevents+json")
-            .header(HEADER_TYPES, envelope.type_names().join(","))
-            .header(HEADER_SCHEMA, envelope.schemaversion.to_string());
-        if let Some(unit) = &envelope.unit {
-            publish = publish.header(HEADER_UNIT, unit.as_str());
-        }
-        if let Some(tp) = &envelope.traceparent {
-            publish = publish.header("traceparent", tp.as_str());
-        }
+        let publish = publish_message(envelope, payload, expected_last_seq);
         let ack = self
             .js
             .send_publish(key.subject(), publish)
@@ -526,6 +514,31 @@ impl EventLog {
             Err(_) => Ok(0),
         }
     }
+
+    /// The stream sequence of a dossier's last message as the stream's **leader** has it (0: no
+    /// message). [`EventLog::read_dossier`] reads by direct get, which on a replicated stream any
+    /// replica may answer, and a replica can be behind, most of all just after the leader
+    /// changed; this asks the leader (`STREAM.MSG.GET`), so a reader can tell whether what it
+    /// read is the whole history.
+    ///
+    /// # Errors
+    /// [`LogError::JetStream`] when the leader cannot be asked.
+    pub async fn last_seq_at_leader(&self, key: &DossierKey) -> Result<u64, LogError> {
+        let err = |reason: String| LogError::JetStream {
+            operation: "last message at the leader",
+            reason,
+        };
+        let stream = self
+            .js
+            .get_stream_no_info(dossier_stream(key.province()))
+            .await
+            .map_err(|e| err(e.to_string()))?;
+        match stream.get_last_raw_message_by_subject(&key.subject()).await {
+            Ok(message) => Ok(message.sequence),
+            Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(0),
+            Err(e) => Err(err(e.to_string())),
+        }
+    }
 }
 
 fn header_u64(msg: &async_nats::Message, name: &str) -> Option<u64> {
@@ -621,6 +634,31 @@ pub(crate) fn drift(have: &stream::Config, want: &stream::Config) -> Vec<String>
         want.allow_message_counter.to_string(),
     );
     out
+}
+
+/// The message [`EventLog::append`] publishes for `envelope` (already encoded as `payload`) when
+/// the dossier's last message is `expected_last_seq`: the idempotency and concurrency headers and
+/// the ones consumers filter on without decoding. Public so that bulk loaders (the benchmark's
+/// seeder) send exactly what an append sends.
+pub fn publish_message(
+    envelope: &Envelope,
+    payload: Bytes,
+    expected_last_seq: u64,
+) -> jetstream::message::PublishMessage {
+    let mut publish = jetstream::message::PublishMessage::build()
+        .payload(payload)
+        .message_id(envelope.commandid.to_string())
+        .expected_last_subject_sequence(expected_last_seq)
+        .header("Content-Type", "application/cloudevents+json")
+        .header(HEADER_TYPES, envelope.type_names().join(","))
+        .header(HEADER_SCHEMA, envelope.schemaversion.to_string());
+    if let Some(unit) = &envelope.unit {
+        publish = publish.header(HEADER_UNIT, unit.as_str());
+    }
+    if let Some(tp) = &envelope.traceparent {
+        publish = publish.header("traceparent", tp.as_str());
+    }
+    publish
 }
 
 #[cfg(test)]
