@@ -31,7 +31,7 @@ use futures::{Stream, StreamExt};
 use motcua_domain::dossier::{EventBody, Role};
 use motcua_domain::units::{AgencyId, UnitCode, UnitLevel};
 use motcua_log::envelope::IMPORTED_TYPE;
-use motcua_log::{Envelope, HEADER_TYPES};
+use motcua_log::{Envelope, excluded_by_types_header};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -292,18 +292,8 @@ fn feed(
 /// The SSE event for a message, or `None` when the filter drops it.
 fn to_event(state: &AppState, filter: &Filter, msg: &jetstream::Message) -> Option<Event> {
     let seq = msg.info().ok()?.stream_sequence;
-    if !filter.types.is_empty() && !filter.types.contains(IMPORTED_TYPE) {
-        // The header names the types without parsing the payload.
-        let listed = msg
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(HEADER_TYPES))
-            .map(|v| v.as_str().to_owned());
-        if let Some(types) = listed
-            && !types.split(',').any(|t| filter.types.contains(t))
-        {
-            return None;
-        }
+    if excluded_by_types_header(msg.headers.as_ref(), &filter.types) {
+        return None;
     }
     let envelope = match Envelope::decode(&msg.payload) {
         Ok(e) => e,

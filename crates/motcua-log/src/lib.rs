@@ -18,6 +18,6 @@ pub mod trace;
 pub use envelope::{CommitMeta, Envelope, EnvelopeError, ImportOrigin, ImportedCommit};
 pub use log::{
     AppendError, Appended, DriftPolicy, EventLog, HEADER_SCHEMA, HEADER_TYPES, HEADER_UNIT,
-    LogError, LogSettings, StoredCommit, publish_message,
+    LogError, LogSettings, StoredCommit, excluded_by_types_header, publish_message,
 };
 pub use subject::DossierKey;

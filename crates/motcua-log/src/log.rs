@@ -661,6 +661,22 @@ pub fn publish_message(
     publish
 }
 
+/// Whether a type filter (`wanted`: event type names, possibly `imported`) can drop a message
+/// from its `Motcua-Types` header alone, without decoding the payload: the header lists none of
+/// the wanted types. An empty filter keeps everything; a filter asking for imported histories,
+/// and a message without the header, need the payload to decide (`false`).
+pub fn excluded_by_types_header(
+    headers: Option<&async_nats::HeaderMap>,
+    wanted: &std::collections::BTreeSet<String>,
+) -> bool {
+    if wanted.is_empty() || wanted.contains(crate::envelope::IMPORTED_TYPE) {
+        return false;
+    }
+    headers
+        .and_then(|h| h.get(HEADER_TYPES))
+        .is_some_and(|listed| !listed.as_str().split(',').any(|t| wanted.contains(t)))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -689,6 +705,31 @@ mod tests {
         assert!(matches!(
             publish_error(server_error(10077), 7),
             AppendError::Log(_)
+        ));
+    }
+}
+
+#[cfg(test)]
+mod type_filter_tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn wanted(types: &[&str]) -> BTreeSet<String> {
+        types.iter().map(|t| (*t).to_owned()).collect()
+    }
+
+    #[test]
+    fn the_types_header_drops_only_what_it_can() {
+        let mut h = async_nats::HeaderMap::new();
+        h.insert(HEADER_TYPES, "received,assigned");
+        assert!(!excluded_by_types_header(Some(&h), &wanted(&[])));
+        assert!(!excluded_by_types_header(Some(&h), &wanted(&["assigned"])));
+        assert!(excluded_by_types_header(Some(&h), &wanted(&["returned"])));
+        assert!(!excluded_by_types_header(None, &wanted(&["returned"])));
+        assert!(!excluded_by_types_header(
+            Some(&h),
+            &wanted(&["returned", crate::envelope::IMPORTED_TYPE])
         ));
     }
 }

@@ -28,7 +28,7 @@ use motcua_domain::dossier::{EventBody, Role, Status};
 use motcua_domain::units::{AgencyId, UnitCode, UnitLevel};
 use motcua_log::envelope::IMPORTED_TYPE;
 use motcua_log::subject::dossier_stream;
-use motcua_log::{Envelope, EventLog, HEADER_TYPES, LogSettings};
+use motcua_log::{Envelope, EventLog, LogSettings, excluded_by_types_header};
 
 /// Arguments of `motcua tail`.
 #[derive(Debug, clap::Args)]
@@ -289,18 +289,8 @@ fn render(
     json: bool,
     colour: bool,
 ) -> Option<String> {
-    if !filter.types.is_empty() && !filter.types.contains(IMPORTED_TYPE) {
-        // The header names the types without parsing the payload.
-        let listed = message
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(HEADER_TYPES))
-            .map(|v| v.as_str().to_owned());
-        if let Some(types) = listed
-            && !types.split(',').any(|t| filter.types.contains(t))
-        {
-            return None;
-        }
+    if excluded_by_types_header(message.headers.as_ref(), &filter.types) {
+        return None;
     }
     let envelope = match Envelope::decode(&message.payload) {
         Ok(e) => e,
