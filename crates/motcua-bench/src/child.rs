@@ -17,7 +17,7 @@ use crate::measure::{disk_usage, own_peak_rss_bytes};
 use crate::projection::{RawStore, raw_replay};
 
 /// Messages per batch of the raw replay: the batch `motcua_views::rebuild` applies.
-pub const REPLAY_BATCH: usize = 1000;
+pub const REPLAY_BATCH: usize = motcua_views::REBUILD_BATCH;
 
 /// What a child process does.
 #[derive(Debug, Clone, clap::Subcommand)]

@@ -174,7 +174,7 @@ pub struct RawStore {
 impl RawStore {
     /// Opens (or creates) a raw store at `path`.
     pub fn open(path: &Path) -> Result<RawStore, BenchError> {
-        let db = sled::Config::new().path(path).open()?;
+        let db = motcua_views::sled_config(path).open()?;
         Ok(RawStore {
             messages: db.open_tree("messages")?,
             meta: db.open_tree("meta")?,

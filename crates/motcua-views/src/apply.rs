@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
+use motcua_domain::units::UnitCode;
 use motcua_log::envelope::{EnvelopeError, SCHEMA_VERSION, chain_hash};
 use motcua_log::{DossierKey, Envelope};
 use serde::Serialize;
@@ -21,9 +22,10 @@ use sha2::{Digest as _, Sha256};
 use sled::Transactional;
 
 use crate::dead::{DeadLetter, DeadReason, ReplayOutcome};
-use crate::derive::{CounterPoint, Derived, History, IndexTree, StoredCommit, derive};
+use crate::derive::{CounterPoint, Derived, IndexTree, check, derive};
 use crate::error::ViewError;
 use crate::facts::Folded;
+use crate::history::{History, StoredCommit};
 use crate::keys::{Cells, Gran, counter_key};
 use crate::store::{
     META_CHECKPOINT, META_CHECKPOINT_HASH, META_SEALED, T_CODES, T_COUNTERS, T_DEAD, T_DOSSIERS,
@@ -132,6 +134,8 @@ struct DossierWork {
     history: History,
     folded: Folded,
     before: Derived,
+    /// Commits were applied in this batch: `after` is to be derived.
+    changed: bool,
     after: Option<Derived>,
     parked: Option<u64>,
     parked_before: Option<u64>,
@@ -190,7 +194,8 @@ impl<'v> Work<'v> {
         let Some(cache) = self.cache else {
             return;
         };
-        for (k, w) in self.dossiers {
+        for (k, mut w) in self.dossiers {
+            w.history.mark_stored();
             let entry = Cached {
                 history: w.history,
                 folded: w.folded,
@@ -213,6 +218,7 @@ impl<'v> Work<'v> {
                     history: c.history,
                     folded: c.folded,
                     before: c.derived,
+                    changed: false,
                     after: None,
                     parked: c.parked,
                     parked_before: c.parked,
@@ -220,10 +226,7 @@ impl<'v> Work<'v> {
             );
         }
         if !self.dossiers.contains_key(&k) {
-            let history: History = match self.views.tree(T_HISTORY).get(k.as_bytes())? {
-                Some(v) => serde_json::from_slice(&v).map_err(|e| corrupt("history", e))?,
-                None => History::default(),
-            };
+            let history = History::load(self.views.tree(T_HISTORY), &k)?;
             let parked = self
                 .views
                 .tree(T_PARKED)
@@ -241,6 +244,7 @@ impl<'v> Work<'v> {
                     history,
                     folded,
                     before,
+                    changed: false,
                     after: None,
                     parked,
                     parked_before: parked,
@@ -327,10 +331,9 @@ impl<'v> Work<'v> {
             self.outcome.skipped += 1;
             return Ok(());
         }
-        let trusted = !w.history.commits.is_empty() && w.history.last_hash.is_empty();
-        if !trusted && envelope.prevhash != w.history.last_hash {
+        if envelope.prevhash != w.history.last_hash() {
             let reason = DeadReason::BrokenChain {
-                expected: w.history.last_hash.clone(),
+                expected: w.history.last_hash().to_owned(),
                 found: envelope.prevhash.clone(),
             };
             self.kill(msg, Some(&key), reason);
@@ -344,46 +347,54 @@ impl<'v> Work<'v> {
             self.kill(msg, Some(&key), reason);
             return Ok(());
         }
-        let mut folded = w.folded.clone();
+        // Folded in place, not on a copy: a message that breaks the state is rare, and then
+        // the state is folded again from the history, which it has not entered.
         for e in &events {
-            folded.apply(e);
+            w.folded.apply(e);
         }
-        if let Err(m) = folded.state.check_invariants() {
-            self.kill(msg, Some(&key), DeadReason::BrokenHistory(m));
+        let first_at = w.history.events().chain(&events).next().map(|e| e.at);
+        let verdict = match w.folded.state.check_invariants() {
+            Err(m) => Err(DeadReason::BrokenHistory(m)),
+            Ok(()) => first_at.map_or(Ok(()), |t| check(&w.folded, t, &reference)),
+        };
+        if let Err(reason) = verdict {
+            w.folded = Folded::replay(w.history.events());
+            self.kill(msg, Some(&key), reason);
             return Ok(());
         }
-        // Appended in place and taken back if the result does not derive: a history is never
-        // copied.
         let n = events.len() as u64;
         w.history.commits.push(StoredCommit {
             seq: msg.seq,
+            hash: chain_hash(&msg.payload),
             events,
         });
-        let hash_before = std::mem::replace(&mut w.history.last_hash, chain_hash(&msg.payload));
-        match derive(&key, &w.history, &reference) {
-            Ok(derived) => {
-                w.folded = folded;
-                w.after = Some(derived);
-                self.outcome.commits += 1;
-                self.outcome.events += n;
-            }
-            Err(reason) => {
-                w.history.commits.pop();
-                w.history.last_hash = hash_before;
-                self.kill(msg, Some(&key), reason);
-            }
-        }
+        // Derived once per dossier and batch, when the batch's writes are built.
+        w.changed = true;
+        self.outcome.commits += 1;
+        self.outcome.events += n;
         Ok(())
     }
 
     /// The writes of the batch, one sled batch per tree.
-    fn writes(&self) -> Result<Writes, ViewError> {
+    fn writes(&mut self) -> Result<Writes, ViewError> {
         let mut batches = Writes::new();
         let mut deltas: BTreeMap<Vec<u8>, Cells> = BTreeMap::new();
-        for (k, w) in &self.dossiers {
+        let reference = self.views.inner.reference.clone();
+        for (k, w) in &mut self.dossiers {
+            if w.changed {
+                let key: DossierKey = k
+                    .parse()
+                    .map_err(|e| ViewError::Task(format!("dossier key {k}: {e}")))?;
+                // Every message was checked to derive (`check`) before it entered the history.
+                let after = derive(&key, &w.history, &reference)
+                    .map_err(|e| ViewError::Task(format!("{k} does not derive: {e}")))?;
+                w.after = Some(after);
+            }
             if let Some(after) = &w.after {
-                let history = serde_json::to_vec(&w.history).map_err(|e| corrupt("history", e))?;
-                batches.insert(T_HISTORY, k.as_bytes(), history);
+                for entry in w.history.unstored(k) {
+                    let (hk, hv) = entry?;
+                    batches.insert(T_HISTORY, hk, hv);
+                }
                 if let Some(row) = &after.row {
                     let row = serde_json::to_vec(row).map_err(|e| corrupt("dossiers", e))?;
                     batches.insert(T_DOSSIERS, k.as_bytes(), row);
@@ -446,20 +457,36 @@ fn diff_entries(before: &Derived, after: &Derived, batches: &mut Writes) {
 }
 
 fn diff_counters(before: &Derived, after: &Derived, deltas: &mut BTreeMap<Vec<u8>, Cells>) {
-    let mut day_deltas: BTreeMap<&CounterPoint, Cells> = BTreeMap::new();
+    // Points whose scope did not change are netted before being multiplied out to units and
+    // granularities (most are unchanged by a commit); the others are added and removed apart.
+    let mut netted: BTreeMap<&CounterPoint, Cells> = BTreeMap::new();
+    let mut spread = |p: &CounterPoint, units: &[UnitCode], delta: &Cells| {
+        for u in units {
+            for gran in Gran::ALL {
+                let key = counter_key(p.family, u.as_str(), gran, p.day, &p.dims);
+                deltas.entry(key).or_default().add(delta);
+            }
+        }
+    };
     for (p, c) in &after.counters {
-        day_deltas.entry(p).or_default().add(c);
+        if before.scope(p.family) == after.scope(p.family) {
+            netted.entry(p).or_default().add(c);
+        } else {
+            spread(p, after.scope(p.family), c);
+        }
     }
     for (p, c) in &before.counters {
-        day_deltas.entry(p).or_default().sub(c);
-    }
-    for (p, delta) in day_deltas {
-        if delta.is_zero() {
-            continue;
+        if before.scope(p.family) == after.scope(p.family) {
+            netted.entry(p).or_default().sub(c);
+        } else {
+            let mut minus = Cells::default();
+            minus.sub(c);
+            spread(p, before.scope(p.family), &minus);
         }
-        for gran in Gran::ALL {
-            let key = counter_key(p.family, &p.unit, gran, p.day, &p.dims);
-            deltas.entry(key).or_default().add(&delta);
+    }
+    for (p, delta) in netted {
+        if !delta.is_zero() {
+            spread(p, after.scope(p.family), &delta);
         }
     }
 }

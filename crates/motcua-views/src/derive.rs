@@ -14,10 +14,10 @@ use jiff::tz::Offset;
 use jiff::{SignedDuration, Timestamp};
 use motcua_domain::Reference;
 use motcua_domain::calendar::{Timeliness, WorkCalendar};
-use motcua_domain::catalogue::{CatalogueRef, Channel, FieldCode};
+use motcua_domain::catalogue::{CatalogueRef, Channel, FieldCode, ProcedureVersion};
 use motcua_domain::code::DossierCode;
-use motcua_domain::dossier::{Dossier, Event, EventBody, PauseKind, PaymentMethod, Stage};
-use motcua_domain::report::kpi766_on_time;
+use motcua_domain::dossier::{Dossier, EventBody, PauseKind, PaymentMethod, Stage};
+use motcua_domain::report::{Kpi766Facts, kpi766_on_time};
 use motcua_domain::units::{AgencyId, UnitCode, UnitLevel};
 use motcua_log::DossierKey;
 use serde::{Deserialize, Serialize};
@@ -25,41 +25,8 @@ use serde::{Deserialize, Serialize};
 use crate::dead::DeadReason;
 use crate::facts::{Folded, scope_units, unit_of};
 use crate::fold::word_suffixes;
+use crate::history::History;
 use crate::keys::{Cells, Family, IndexKind, RowDims, index_key, name_key, pair_dims};
-
-/// One commit as the `history` tree keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredCommit {
-    /// Stream sequence of the message.
-    pub seq: u64,
-    /// Its events, in order.
-    pub events: Vec<Event>,
-}
-
-/// A dossier's applied history.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct History {
-    /// Commits in stream order.
-    pub commits: Vec<StoredCommit>,
-    /// Chain hash (`motcua_log::envelope::chain_hash`) of the last applied message as stored:
-    /// the `prevhash` the dossier's next message must name. Empty when nothing is applied, and
-    /// in a history stored before the projector checked chains (then the next message's
-    /// `prevhash` is taken on trust once, and checked from there on).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub last_hash: String,
-}
-
-impl History {
-    /// Every event in order.
-    pub fn events(&self) -> impl Iterator<Item = &Event> {
-        self.commits.iter().flat_map(|c| c.events.iter())
-    }
-
-    /// Stream sequence of the last applied commit (0 for none).
-    pub fn last_seq(&self) -> u64 {
-        self.commits.last().map_or(0, |c| c.seq)
-    }
-}
 
 /// An applicant's name: personal data, so `Debug` withholds it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,21 +125,39 @@ pub(crate) enum IndexTree {
     Due,
 }
 
-/// A day-level counter contribution.
+/// A day-level counter contribution, counted at every unit of its family's scope
+/// ([`Derived::scope`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct CounterPoint {
     pub(crate) family: Family,
-    pub(crate) unit: String,
     pub(crate) dims: Vec<u8>,
     pub(crate) day: Date,
 }
 
 /// Everything one dossier contributes to the views.
+///
+/// Counter points are kept once, not once per unit they count at: a dossier's points are the
+/// same at its unit and at each ancestor, and a batch mostly changes few of them, so the
+/// difference is taken before it is multiplied out to the units (and to day, month and year).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Derived {
     pub(crate) row: Option<DossierRow>,
     pub(crate) entries: BTreeMap<(IndexTree, Vec<u8>), Vec<u8>>,
     pub(crate) counters: BTreeMap<CounterPoint, Cells>,
+    /// The handling unit and its ancestors: where Biểu 06 and fee-pair points count.
+    pub(crate) handling_scope: Vec<UnitCode>,
+    /// The receiving desk's unit and its ancestors: where intake points count.
+    pub(crate) desk_scope: Vec<UnitCode>,
+}
+
+impl Derived {
+    /// The units a point of `family` counts at.
+    pub(crate) fn scope(&self, family: Family) -> &[UnitCode] {
+        match family {
+            Family::Bieu06 | Family::FeePairs => &self.handling_scope,
+            Family::Intake => &self.desk_scope,
+        }
+    }
 }
 
 /// Local-day arithmetic in the calendar's offset.
@@ -213,37 +198,27 @@ impl Days {
 /// How far ahead an open interval is searched for its flip point (100 years).
 const HORIZON_DAYS: i64 = 36_525;
 
-/// The derivation of one dossier's contributions.
-pub(crate) fn derive(
-    key: &DossierKey,
-    history: &History,
-    reference: &Reference,
-) -> Result<Derived, DeadReason> {
+/// A unit's scope (the unit and every ancestor, nearest first) and its level.
+type Scoped = (Vec<UnitCode>, UnitLevel);
+
+/// What a dossier's offices and procedure resolve to in the reference data: the one part of the
+/// derivation that can fail, so that [`check`] can run it alone.
+struct Resolved<'r> {
+    receiving: Option<Scoped>,
+    handling: Option<Scoped>,
+    holder: Option<Scoped>,
+    version: Option<&'r ProcedureVersion>,
+}
+
+fn resolve<'r>(
+    d: &Dossier,
+    first_at: Timestamp,
+    reference: &'r Reference,
+) -> Result<Resolved<'r>, DeadReason> {
     let days = Days::new(reference);
-    // The state after each distinct event time: segment i holds for period ends in
-    // (t_i, t_{i+1}], i.e. for the ends of local days [date(t_i), date(t_{i+1})).
-    let mut segments: Vec<(Timestamp, Folded)> = Vec::new();
-    let mut folded = Folded::new();
-    // Segmented by event time, not by stored message: an imported history is one message
-    // holding many original commands, each at its own time.
-    for e in history.commits.iter().flat_map(|c| c.events.iter()) {
-        folded.apply(e);
-        match segments.last_mut() {
-            Some((t, f)) if *t == e.at => *f = folded.clone(),
-            _ => segments.push((e.at, folded.clone())),
-        }
-    }
-    let Some((_, last)) = segments.last() else {
-        return Ok(Derived::default());
-    };
-    let d = &last.state;
-    let first_at = segments
-        .first()
-        .map(|s| s.0)
-        .unwrap_or(Timestamp::UNIX_EPOCH);
     let era = days.date(d.received_at.or(d.submitted_at).unwrap_or(first_at));
     let agencies = &reference.agencies;
-    let resolve = |a: &Option<AgencyId>| -> Result<Option<(Vec<UnitCode>, UnitLevel)>, DeadReason> {
+    let scoped = |a: &Option<AgencyId>| -> Result<Option<Scoped>, DeadReason> {
         match a {
             None => Ok(None),
             Some(id) => {
@@ -253,9 +228,6 @@ pub(crate) fn derive(
             }
         }
     };
-    let receiving = resolve(&d.receiving_agency)?;
-    let handling = resolve(&d.handling_agency)?;
-    let holder = resolve(&d.holder)?;
     let version = match &d.procedure {
         Some(p) => Some(
             reference
@@ -265,6 +237,84 @@ pub(crate) fn derive(
         ),
         None => None,
     };
+    Ok(Resolved {
+        receiving: scoped(&d.receiving_agency)?,
+        handling: scoped(&d.handling_agency)?,
+        holder: scoped(&d.holder)?,
+        version,
+    })
+}
+
+/// Whether a dossier folded to `folded` (first event at `first_at`) derives: its offices and
+/// procedure are known to the reference data. [`derive`] of the same history fails exactly when
+/// this does, so a batch checks each message with this and derives each dossier once.
+pub(crate) fn check(
+    folded: &Folded,
+    first_at: Timestamp,
+    reference: &Reference,
+) -> Result<(), DeadReason> {
+    resolve(&folded.state, first_at, reference).map(|_| ())
+}
+
+/// What the counters need of the state between two event times: segment `i` holds for the
+/// period ends in `(t_i, t_{i+1}]`, i.e. for the ends of local days `[date(t_i), date(t_{i+1}))`.
+struct Segment {
+    at: Timestamp,
+    pending: bool,
+    paused: bool,
+    deadline: Option<Timestamp>,
+    kpi: Option<Kpi766Facts>,
+}
+
+impl Segment {
+    fn of(at: Timestamp, f: &Folded) -> Segment {
+        let pending = f.is_pending();
+        Segment {
+            at,
+            pending,
+            paused: f.is_paused(),
+            deadline: f.state.deadline,
+            // Only an open dossier's interval uses them.
+            kpi: if pending { f.kpi766_facts() } else { None },
+        }
+    }
+}
+
+/// The derivation of one dossier's contributions.
+pub(crate) fn derive(
+    key: &DossierKey,
+    history: &History,
+    reference: &Reference,
+) -> Result<Derived, DeadReason> {
+    let days = Days::new(reference);
+    // Segmented by event time, not by stored message: an imported history is one message
+    // holding many original commands, each at its own time. Each segment keeps only what the
+    // counters read of its state, so the state is folded once and never copied.
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut last = Folded::new();
+    let mut current: Option<Timestamp> = None;
+    for e in history.events() {
+        if let Some(t) = current
+            && t != e.at
+        {
+            segments.push(Segment::of(t, &last));
+        }
+        last.apply(e);
+        current = Some(e.at);
+    }
+    let Some(t_last) = current else {
+        return Ok(Derived::default());
+    };
+    segments.push(Segment::of(t_last, &last));
+    let last = &last;
+    let d = &last.state;
+    let first_at = segments[0].at;
+    let Resolved {
+        receiving,
+        handling,
+        holder,
+        version,
+    } = resolve(d, first_at, reference)?;
     let stage_json = serde_json::to_value(d.stage).unwrap_or_default();
     let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(str::to_owned);
     let status = d.status();
@@ -390,7 +440,6 @@ pub(crate) fn derive(
                 );
             }
         }
-        let (t_last, _) = segments[segments.len() - 1];
         if let Some(facts) = last.kpi766_facts()
             && let Some(threshold) = kpi_threshold(&facts, t_last)
         {
@@ -406,17 +455,16 @@ pub(crate) fn derive(
         }
     }
 
-    // Counter contributions, per day, at the handling unit and every ancestor.
+    // Counter contributions, per day, at the handling unit (and, when written, every ancestor:
+    // `Derived::scope`).
+    out.handling_scope = handling_units.clone();
     let mut add = |day: Date, cells: Cells| {
-        for u in handling_units {
-            let point = CounterPoint {
-                family: Family::Bieu06,
-                unit: u.to_string(),
-                dims: dims.clone(),
-                day,
-            };
-            out.counters.entry(point).or_default().add(&cells);
-        }
+        let point = CounterPoint {
+            family: Family::Bieu06,
+            dims: dims.clone(),
+            day,
+        };
+        out.counters.entry(point).or_default().add(&cells);
     };
     // Documents in electronic form: Decision 766 4.2's "digitised" (the scan's rule).
     let digitised = d.digitised || channel == Channel::Online;
@@ -454,23 +502,23 @@ pub(crate) fn derive(
             add(to, Cells::one(index, -1));
         }
     };
-    for (i, (t, f)) in segments.iter().enumerate() {
-        let lo = days.date(*t);
-        let hi = segments.get(i + 1).map(|(n, _)| days.date(*n));
-        if hi.is_some_and(|h| h <= lo) || !f.is_pending() {
+    for (i, f) in segments.iter().enumerate() {
+        let lo = days.date(f.at);
+        let hi = segments.get(i + 1).map(|n| days.date(n.at));
+        if hi.is_some_and(|h| h <= lo) || !f.pending {
             continue;
         }
         interval(Cells::OPEN_DELTA, lo, hi);
-        if !f.is_paused()
-            && let Some(deadline) = f.state.deadline
+        if !f.paused
+            && let Some(deadline) = f.deadline
         {
             let from = lo.max(days.date(deadline));
             if hi.is_none_or(|h| from < h) {
                 interval(Cells::OVERDUE_DELTA, from, hi);
             }
         }
-        if let Some(facts) = f.kpi766_facts() {
-            let on_time = |day: Date| kpi766_on_time(&facts, days.end(day));
+        if let Some(facts) = &f.kpi {
+            let on_time = |day: Date| kpi766_on_time(facts, days.end(day));
             if let Some(until) = last_true_day(lo, hi, on_time) {
                 interval(Cells::KPI_OPEN_ON_TIME_DELTA, lo, until);
             }
@@ -490,29 +538,25 @@ pub(crate) fn derive(
     let all: Vec<Date> = paid.into_keys().collect();
     for (payment_days, index) in [(all, Cells::FEE_PAID), (online, Cells::PAID_ONLINE)] {
         for (i, day) in payment_days.iter().enumerate() {
-            for u in handling_units {
+            let point = CounterPoint {
+                family: Family::Bieu06,
+                dims: dims.clone(),
+                day: *day,
+            };
+            out.counters
+                .entry(point)
+                .or_default()
+                .add(&Cells::one(index, 1));
+            if let Some(earlier) = i.checked_sub(1).and_then(|j| payment_days.get(j)) {
                 let point = CounterPoint {
-                    family: Family::Bieu06,
-                    unit: u.to_string(),
-                    dims: dims.clone(),
+                    family: Family::FeePairs,
+                    dims: pair_dims(*earlier, &dims),
                     day: *day,
                 };
                 out.counters
                     .entry(point)
                     .or_default()
                     .add(&Cells::one(index, 1));
-                if let Some(earlier) = i.checked_sub(1).and_then(|j| payment_days.get(j)) {
-                    let point = CounterPoint {
-                        family: Family::FeePairs,
-                        unit: u.to_string(),
-                        dims: pair_dims(*earlier, &dims),
-                        day: *day,
-                    };
-                    out.counters
-                        .entry(point)
-                        .or_default()
-                        .add(&Cells::one(index, 1));
-                }
             }
         }
     }
@@ -526,18 +570,16 @@ pub(crate) fn derive(
             channel,
         }
         .to_bytes();
-        for u in desk_units {
-            let point = CounterPoint {
-                family: Family::Intake,
-                unit: u.to_string(),
-                dims: desk_dims.clone(),
-                day: days.date(received_at),
-            };
-            out.counters
-                .entry(point)
-                .or_default()
-                .add(&Cells::one(Cells::RECEIVED, 1));
-        }
+        out.desk_scope = desk_units.clone();
+        let point = CounterPoint {
+            family: Family::Intake,
+            dims: desk_dims,
+            day: days.date(received_at),
+        };
+        out.counters
+            .entry(point)
+            .or_default()
+            .add(&Cells::one(Cells::RECEIVED, 1));
     }
     out.row = Some(row);
     Ok(out)
@@ -598,7 +640,7 @@ fn last_true_day(lo: Date, hi: Option<Date>, ok: impl Fn(Date) -> bool) -> Optio
 
 /// The last instant at which an open dossier is still on time for Decision 766, if it is on time
 /// now (`at`) and will not stay so forever (a dossier waiting for a supplement stays so).
-fn kpi_threshold(facts: &motcua_domain::report::Kpi766Facts, at: Timestamp) -> Option<Timestamp> {
+fn kpi_threshold(facts: &Kpi766Facts, at: Timestamp) -> Option<Timestamp> {
     let ok = |t: i128| Timestamp::from_nanosecond(t).is_ok_and(|ts| kpi766_on_time(facts, ts));
     let mut a = at.as_nanosecond();
     if !ok(a) {

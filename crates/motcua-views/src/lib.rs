@@ -16,11 +16,12 @@
 //! - dead letters ([`Views::list_dead_letters`], [`Views::replay_dead_letters`]);
 //! - a digest of everything ([`Views::digest`]) to compare nodes and rebuilds.
 //!
-//! How it works: the `history` tree keeps each dossier's applied commits. A batch folds the
-//! histories it touches with the domain's `evolve`, derives each dossier's row, index entries
-//! and per-day counter contributions (module `derive`), and writes the difference from what the
-//! history before the batch derived, together with the checkpoint, in one sled transaction
-//! (module `apply`). Which unit counts a dossier, and in which column, is written down in
+//! How it works: the `history` tree keeps each dossier's applied commits, one entry per commit
+//! (module `history`). A batch folds each message into its dossier's state with the domain's
+//! `evolve` and checks that it still derives; then, once per dossier touched, derives the
+//! dossier's row, index entries and per-day counter contributions (module `derive`) and writes
+//! the difference from what the history before the batch derived, together with the checkpoint,
+//! in one sled transaction (module `apply`). Which unit counts a dossier, and in which column, is written down in
 //! `docs/reports.md`.
 //!
 //! Storage layout (every tree is named `<projector name>/<tree>`; `‖` is concatenation, `0` a
@@ -29,7 +30,7 @@
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `format`, `shard`, `reference`, `checkpoint`, `checkpoint_hash`, `sealed`, `resetting` | format version, shard label, reference-data fingerprint, last applied sequence, SHA-256 of that message, digest sealed at a clean shutdown, reset marker |
-//! | `history` | dossier key | JSON: the applied commits (sequence, events) |
+//! | `history` | dossier key ‖ 0 ‖ sequence (u64 BE) | JSON: one applied commit (chain hash, events), written once |
 //! | `dossiers` | dossier key | JSON [`DossierRow`] |
 //! | `codes` | dossier code | dossier key |
 //! | `names` | folded name suffix ‖ 0 ‖ dossier key | — |
@@ -59,6 +60,7 @@ mod error;
 mod facts;
 pub mod fold;
 mod health;
+mod history;
 mod keys;
 mod projector;
 mod query;
@@ -70,12 +72,15 @@ mod store;
 
 pub use apply::{BatchOutcome, Delivery};
 pub use dead::{DeadLetter, DeadReason, ReplayOutcome};
-pub use derive::{DossierRow, History, PersonName, StoredCommit};
+pub use derive::{DossierRow, PersonName};
 pub use error::{IntegrityProblem, ViewError};
 pub use facts::{Folded, scope_units, unit_of};
 pub use health::{Phase, ProjectorStats, ProjectorStatus, RebuildProgress};
+pub use history::{History, StoredCommit};
 pub use keys::RowDims;
-pub use projector::{HealReport, Progress, Projector, ProjectorConfig, catch_up, rebuild};
+pub use projector::{
+    HealReport, Progress, Projector, ProjectorConfig, REBUILD_BATCH, catch_up, rebuild,
+};
 pub use query::{ControlSlipRow, DossierDetail, ListItem, PauseRow, Scope, TimelineEntry};
 pub use report::{
     Bieu06Report, FieldGroup, IntakeCounts, IntakeReport, IntakeRow, Kpi766Counts, Kpi766Report,
@@ -90,4 +95,4 @@ pub use report_official::{
     Judging, Kpi766Indicators, OfficialReport, ReportQuery, ReportSource, convention_label,
     level_label,
 };
-pub use store::{Digest, FORMAT_VERSION, Shard, Views};
+pub use store::{Digest, FORMAT_VERSION, SLED_CACHE_BYTES, Shard, Views, sled_config};

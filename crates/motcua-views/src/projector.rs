@@ -658,6 +658,11 @@ async fn check_against_stream(
     }
 }
 
+/// Messages per batch (one sled transaction) of a rebuild or catch-up. Larger than a live
+/// batch: a backlog has no freshness to keep, and a larger batch writes a dossier touched several
+/// times, and a counter many dossiers add to, once.
+pub const REBUILD_BATCH: usize = 1_000;
+
 /// Empties `views` and rebuilds them from the whole stream (an ordered consumer: the durable
 /// consumer of a live projector is not touched), reporting progress after every batch. Returns
 /// the final progress.
@@ -678,7 +683,6 @@ pub async fn catch_up(
     views: &Views,
     mut progress: impl FnMut(&Progress),
 ) -> Result<Progress, ViewError> {
-    const BATCH: usize = 1000;
     let province = views.shard().province.clone();
     let target = log.last_sequence(&province).await?;
     let started = Instant::now();
@@ -700,7 +704,7 @@ pub async fn catch_up(
     };
     let consumer = log.replay(&province, Vec::new(), p.seq + 1).await?;
     let mut messages = consumer.messages().await.map_err(|e| err(e.to_string()))?;
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Vec::with_capacity(REBUILD_BATCH);
     loop {
         let next = tokio::time::timeout(Duration::from_secs(30), messages.next())
             .await
@@ -715,7 +719,7 @@ pub async fn catch_up(
             subject: m.subject.to_string(),
             payload: m.payload.clone(),
         });
-        if batch.len() >= BATCH || seq >= target {
+        if batch.len() >= REBUILD_BATCH || seq >= target {
             let v = views.clone();
             let deliveries = std::mem::take(&mut batch);
             let o = blocking(move || v.apply(&deliveries)).await?;

@@ -11,10 +11,11 @@ use motcua_domain::units::{AgencyId, UnitCode};
 use motcua_log::DossierKey;
 use serde::Serialize;
 
-use crate::derive::{DossierRow, History};
+use crate::derive::DossierRow;
 use crate::error::ViewError;
 use crate::facts::Folded;
 use crate::fold::fold;
+use crate::history::History;
 use crate::keys::{IndexKind, index_parts, index_prefix, ts_bytes};
 use crate::store::{T_CODES, T_DOSSIERS, T_DUE, T_HISTORY, T_NAMES, T_QUEUE, Views, corrupt};
 
@@ -114,10 +115,7 @@ impl Views {
         let Some(row) = self.row(key)? else {
             return Ok(None);
         };
-        let history: History = match self.tree(T_HISTORY).get(key.to_string())? {
-            Some(v) => serde_json::from_slice(&v).map_err(|e| corrupt("history", e))?,
-            None => History::default(),
-        };
+        let history = History::load(self.tree(T_HISTORY), &key.to_string())?;
         let folded = Folded::replay(history.events());
         let d = folded.state;
         let timeline = history

@@ -39,9 +39,10 @@ use motcua_domain::report::{Bieu06Counts, Period, classify, kpi766_on_time};
 use motcua_domain::units::{AgencyId, UnitCode};
 use serde::Deserialize;
 
-use crate::derive::{History, clamp, handling_time};
+use crate::derive::{clamp, handling_time};
 use crate::error::ViewError;
 use crate::facts::{Folded, scope_units, unit_of};
+use crate::history::History;
 use crate::report::{Bieu06Report, Kpi766Counts, Kpi766Report, RowKey};
 use crate::report_official::{IndicatorCounts, Kpi766Indicators};
 use crate::store::{T_DOSSIERS, T_HISTORY, Views, corrupt};
@@ -229,10 +230,11 @@ impl Views {
             if !scope_units(graph, handling).contains(unit) {
                 continue;
             }
-            let Some(v) = self.tree(T_HISTORY).get(&key)? else {
+            let dossier = std::str::from_utf8(&key).map_err(|e| corrupt("dossiers", e))?;
+            let history = History::load(self.tree(T_HISTORY), dossier)?;
+            if history.commits.is_empty() {
                 continue;
-            };
-            let history: History = serde_json::from_slice(&v).map_err(|e| corrupt("history", e))?;
+            }
             out.folded += 1;
             let folded = Folded::replay(history.events().filter(|e| cut.sees(e.at)));
             let Some(version) = folded
