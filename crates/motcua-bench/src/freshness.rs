@@ -276,12 +276,7 @@ async fn measure_setting(
         projector.run(shutdown).await
     });
 
-    let cache = sled::Config::new()
-        .temporary(true)
-        .path(dir.join("cache"))
-        .open()?
-        .open_tree("write_cache")?;
-    let service = CommandService::new(log.clone(), cache, reference.clone());
+    let service = CommandService::new(log.clone(), reference.clone());
 
     let load_before = crate::measure::loadavg();
     tracing::info!(setting = label, rate, seconds, "freshness: sending");

@@ -20,7 +20,6 @@ pub(crate) mod raw;
 pub(crate) mod workload;
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -202,7 +201,6 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<(), BenchError> {
         let server = BenchServer::start(&dir.join("nats"), setting).await?;
         let url = server.url();
         let env = Env {
-            ctx,
             url: &url,
             province: &province,
             setting,
@@ -210,8 +208,8 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<(), BenchError> {
         };
 
         let service = env
-            .rounds("service", |log, cache| {
-                service_round(log, cache, lives.clone(), reference.clone(), plan)
+            .rounds("service", |log| {
+                service_round(log, lives.clone(), reference.clone(), plan)
             })
             .await?;
         report.push(
@@ -235,15 +233,8 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<(), BenchError> {
         );
 
         let door = env
-            .rounds("nats", |log, cache| {
-                nats_round(
-                    url.clone(),
-                    log,
-                    cache,
-                    requests.clone(),
-                    reference.clone(),
-                    plan,
-                )
+            .rounds("nats", |log| {
+                nats_round(url.clone(), log, requests.clone(), reference.clone(), plan)
             })
             .await?;
         report.push(
@@ -267,8 +258,8 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<(), BenchError> {
         );
 
         let import = env
-            .rounds("import", |log, cache| {
-                import_round(log, cache, imports.clone(), reference.clone(), plan)
+            .rounds("import", |log| {
+                import_round(log, imports.clone(), reference.clone(), plan)
             })
             .await?;
         report.push(
@@ -299,7 +290,6 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<(), BenchError> {
 /// The server and settings of one durability setting.
 #[derive(Debug, Clone, Copy)]
 struct Env<'a> {
-    ctx: &'a Ctx,
     url: &'a str,
     province: &'a UnitCode,
     setting: Setting,
@@ -307,22 +297,18 @@ struct Env<'a> {
 }
 
 impl Env<'_> {
-    /// Runs a figure's rounds: each on a fresh stream and a fresh write-side cache, followed by
-    /// the raw republish of what it stored.
+    /// Runs a figure's rounds: each on a fresh stream (and a fresh command service, so a fresh
+    /// write-side cache), followed by the raw republish of what it stored.
     async fn rounds<F, Fut>(&self, figure: &str, mut round: F) -> Result<Rounds, BenchError>
     where
-        F: FnMut(EventLog, PathBuf) -> Fut,
+        F: FnMut(EventLog) -> Fut,
         Fut: Future<Output = Result<Tally, BenchError>>,
     {
         let mut out = Rounds::default();
         for r in 0..self.plan.rounds {
             let log = EventLog::connect(self.url, LogSettings::default()).await?;
             fresh_stream(log.jetstream(), log.dossier_stream_config(self.province)).await?;
-            let cache = self.ctx.dir(&format!(
-                "ingest-{}-{figure}-cache-{r}",
-                self.setting.label()
-            ))?;
-            let tally = round(log.clone(), cache).await?;
+            let tally = round(log.clone()).await?;
             let raw = republish(&log, self.province).await?;
             tracing::info!(
                 figure,
@@ -386,22 +372,14 @@ where
     Ok(total)
 }
 
-fn open_cache(dir: PathBuf) -> Result<sled::Tree, BenchError> {
-    Ok(sled::Config::new()
-        .path(dir)
-        .open()?
-        .open_tree("write_cache")?)
-}
-
 /// One round of `CommandService::handle` calls.
 async fn service_round(
     log: EventLog,
-    cache: PathBuf,
     lives: Arc<Workload>,
     reference: Arc<Reference>,
     plan: Plan,
 ) -> Result<Tally, BenchError> {
-    let service = CommandService::new(log, open_cache(cache)?, reference);
+    let service = CommandService::new(log, reference);
     workers(lives.walks.len(), plan.tasks, plan.round, move |i| {
         let (service, lives) = (service.clone(), lives.clone());
         async move {
@@ -467,12 +445,11 @@ struct Reply {
 async fn nats_round(
     url: String,
     log: EventLog,
-    cache: PathBuf,
     requests: Arc<Vec<Vec<Request>>>,
     reference: Arc<Reference>,
     plan: Plan,
 ) -> Result<Tally, BenchError> {
-    let service = CommandService::new(log.clone(), open_cache(cache)?, reference);
+    let service = CommandService::new(log.clone(), reference);
     let door = ServeTask(tokio::spawn(motcua_command::nats::serve(service)));
     // The requesters are another client, as an office's software would be.
     let client = async_nats::connect(url.as_str())
@@ -571,12 +548,11 @@ fn import_lines(lives: &Workload) -> Vec<(DossierKey, Vec<NumberedLine>)> {
 /// One round of bulk import.
 async fn import_round(
     log: EventLog,
-    cache: PathBuf,
     imports: Arc<Vec<(DossierKey, Vec<NumberedLine>)>>,
     reference: Arc<Reference>,
     plan: Plan,
 ) -> Result<Tally, BenchError> {
-    let service = CommandService::new(log, open_cache(cache)?, reference);
+    let service = CommandService::new(log, reference);
     let importer = Importer::new(
         service,
         Actor {

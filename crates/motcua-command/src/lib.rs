@@ -1,14 +1,17 @@
 //! The command service: the write side of motcua.
 //!
-//! For each command it loads the dossier (from a write-side cache in sled, or from the stream on a
-//! miss), runs the domain's `decide`, appends the resulting commit with the dossier's last subject
-//! sequence as the optimistic-concurrency check and the command id as the deduplication key, and
-//! on a conflict reloads the dossier from the stream and decides again, a bounded number of times.
+//! For each command it takes the dossier from an in-memory cache of recently commanded dossiers
+//! (decoded history and folded state; module `cache`) or reads it from the stream on a miss, runs
+//! the domain's `decide`, appends the resulting commit with the dossier's last subject sequence as
+//! the optimistic-concurrency check and the command id as the deduplication key, and on a
+//! conflict reads the dossier from the stream and decides again, a bounded number of times.
+//! Nothing is written to disk but the stream (ADR 0005).
 //!
 //! Architecture invariant: the cache is only a cache. Every entry can be rebuilt from the stream,
-//! a stale entry is detected by the append's sequence check, and deleting the cache loses nothing.
-//! A command retried with the same id gets the same answer as the first time.
+//! a stale entry is detected by the append's sequence check, and losing the cache (a restart)
+//! loses nothing. A command retried with the same id gets the same answer as the first time.
 
+mod cache;
 pub mod import;
 pub mod nats;
 
@@ -21,10 +24,11 @@ use motcua_domain::code::DossierCode;
 use motcua_domain::dossier::{Command, CommandBody, DomainError, Dossier, Event, Status, decide};
 use motcua_domain::units::{AgencyId, UnitCode};
 use motcua_log::trace::TraceContext;
-use motcua_log::{AppendError, CommitMeta, DossierKey, Envelope, EventLog, LogError, StoredCommit};
+use motcua_log::{AppendError, CommitMeta, DossierKey, Envelope, EventLog, LogError};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
-use uuid::Uuid;
+
+use crate::cache::{CachedCommit, DossierCache, History};
 
 /// How many times a command is decided again after a conflict or a lost ack.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
@@ -67,9 +71,6 @@ pub enum CommandError {
     /// The commit is too large.
     #[error("the commit is too large ({0} bytes)")]
     TooLarge(usize),
-    /// The local cache failed (it is rebuilt from the stream on the next start).
-    #[error("write-side cache: {0}")]
-    Cache(String),
 }
 
 impl CommandError {
@@ -83,7 +84,6 @@ impl CommandError {
             CommandError::Log(_) => "log_error",
             CommandError::Unavailable(_) => "log_unavailable",
             CommandError::TooLarge(_) => "too_large",
-            CommandError::Cache(_) => "cache_error",
         }
     }
 }
@@ -103,79 +103,49 @@ pub struct Outcome {
     pub status_code: Option<u8>,
 }
 
-/// A commit as cached: enough to answer a repeated command without the stream.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct CachedCommit {
-    stream_seq: u64,
-    command_id: Uuid,
-    events: Vec<Event>,
-}
-
-/// A dossier's history as the write side keeps it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct History {
-    /// The dossier's last subject sequence (0 for none).
-    last_seq: u64,
-    /// Chain hash of the last message.
-    last_hash: String,
-    commits: Vec<CachedCommit>,
-}
-
-impl History {
-    fn from_stream(commits: &[StoredCommit]) -> History {
-        History {
-            last_seq: commits.last().map_or(0, |c| c.stream_seq),
-            last_hash: commits.last().map(|c| c.hash.clone()).unwrap_or_default(),
-            commits: commits
-                .iter()
-                .map(|c| CachedCommit {
-                    stream_seq: c.stream_seq,
-                    command_id: c.envelope.commandid,
-                    events: c.envelope.events(),
-                })
-                .collect(),
-        }
-    }
-
-    fn state(&self) -> Dossier {
-        Dossier::replay(self.commits.iter().flat_map(|c| c.events.iter()))
-    }
-
-    fn outcome_of(&self, key: &DossierKey, command_id: Uuid) -> Option<Outcome> {
-        // An imported history holds many original commands in one message.
-        let idx = self.commits.iter().position(|c| {
-            c.command_id == command_id || c.events.iter().any(|e| e.command_id == command_id)
-        })?;
-        let state = Dossier::replay(self.commits[..=idx].iter().flat_map(|c| c.events.iter()));
-        let commit = &self.commits[idx];
-        Some(Outcome {
-            key: key.clone(),
-            stream_seq: commit.stream_seq,
-            events: commit.events.clone(),
-            code: state.code.clone(),
-            status_code: state.status().map(Status::national_code),
-        })
-    }
-}
-
 /// The write side: decides commands and appends their commits.
+///
+/// Clones share one cache, so a node should make one service and clone it; two services (two
+/// nodes, or two in one process) each keep their own and stay correct through the append's
+/// sequence check.
 #[derive(Debug, Clone)]
 pub struct CommandService {
     log: EventLog,
-    cache: sled::Tree,
+    cache: Arc<DossierCache>,
     reference: Arc<Reference>,
     max_attempts: u32,
 }
 
 impl CommandService {
-    /// A service over `log`, caching in `cache` (any sled tree; it may be empty).
-    pub fn new(log: EventLog, cache: sled::Tree, reference: Arc<Reference>) -> CommandService {
+    /// How many dossiers the write side keeps decoded in memory by default.
+    ///
+    /// An entry of a whole 9-command life with a full applicant holds ~6.3 KB of heap
+    /// (measured), so a full cache is ~50 MiB, beside the views' own cache in the same process.
+    /// A miss costs one stream read, which matters only under a burst of commands; a burst
+    /// works on far fewer dossiers at once than this (the ingest benchmark: 256 at a time), and
+    /// at a big province's pace (~14,000 receipts a day) this still holds the last hours' work.
+    pub const DEFAULT_CACHE_CAPACITY: usize = 8_192;
+
+    /// A service over `log`, with an empty cache of [`Self::DEFAULT_CACHE_CAPACITY`] dossiers.
+    pub fn new(log: EventLog, reference: Arc<Reference>) -> CommandService {
         CommandService {
             log,
-            cache,
+            cache: Arc::new(DossierCache::new(Self::DEFAULT_CACHE_CAPACITY)),
             reference,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
+    }
+
+    /// Sets how many dossiers the cache holds (0: none, every command reads the stream); the
+    /// cache starts empty.
+    pub fn with_cache_capacity(mut self, dossiers: usize) -> CommandService {
+        self.cache = Arc::new(DossierCache::new(dossiers));
+        self
+    }
+
+    /// Dossiers in the cache now.
+    pub fn cached_dossiers(&self) -> usize {
+        self.cache.len()
     }
 
     /// Sets how many times a command is tried before giving up on a contended dossier.
@@ -213,9 +183,12 @@ impl CommandService {
         DossierKey::generate(province).map_err(|e| CommandError::NotFound(e.to_string()))
     }
 
-    /// The current state of a dossier, read from the stream.
+    /// The current state of a dossier, read from the stream (and kept in the cache).
     pub async fn load(&self, key: &DossierKey) -> Result<Dossier, CommandError> {
-        Ok(self.history(key, false).await?.state())
+        let history = self.read(key).await?;
+        let state = history.state.clone();
+        self.keep(key, history);
+        Ok(state)
     }
 
     /// Handles one command at `now`.
@@ -261,50 +234,84 @@ impl CommandService {
     ) -> Result<Outcome, CommandError> {
         let ctx = self.reference.context();
         let mut command = command;
-        let mut history = self.history(key, true).await?;
-        let mut reloaded = false;
+        // Taken out of the cache: while this command works on it, a concurrent one on the same
+        // dossier reads the stream instead of sharing it. Put back only where it is whole; a
+        // command whose future is dropped midway leaves a miss, never a half-updated entry.
+        let (mut current, mut reloaded) = match self.cache.take(key) {
+            Some(history) => (Some(history), false),
+            // Just read: a refusal on it needs no second read (only the leader check below).
+            None => (Some(self.read(key).await?), true),
+        };
         for attempt in 1..=self.max_attempts {
+            let history = match current.take() {
+                Some(history) => history,
+                // Only after an unacknowledged append whose reload failed too.
+                None => match self.read(key).await {
+                    Ok(history) => {
+                        reloaded = true;
+                        history
+                    }
+                    Err(e) if attempt == self.max_attempts => return Err(e),
+                    Err(e) => {
+                        tracing::warn!(dossier = %key, attempt, error = %e, "cannot read the dossier; retrying");
+                        tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+                        continue;
+                    }
+                },
+            };
             if let Some(done) = history.outcome_of(key, command.id) {
+                self.keep(key, history);
                 return Ok(done);
             }
-            let state = history.state();
-            if state.version == 0 {
+            if history.state.version == 0 {
+                // An empty history: nothing worth keeping if this fails.
                 self.check_new_dossier_province(key, &command)?;
             }
-            let events = match self.decide_with_code(&state, &mut command, now, &ctx).await {
+            let events = match self
+                .decide_with_code(&history.state, &mut command, now, &ctx)
+                .await
+            {
+                Ok(events) => events,
                 Err(CommandError::Domain(e)) if !reloaded => {
                     // A refusal on cached state may be stale: decide once more on the stream.
                     tracing::debug!(dossier = %key, code = e.code(), "refused on cached state; reloading");
-                    history = self.history(key, false).await?;
+                    current = Some(self.read(key).await?);
                     reloaded = true;
                     continue;
                 }
-                Err(CommandError::Domain(e))
-                    if self.log.last_seq_at_leader(key).await? > history.last_seq =>
-                {
-                    // The stream was read from a replica that is behind its leader (just after
-                    // a leader change): a refusal on that copy is not an answer. Read again.
-                    tracing::debug!(dossier = %key, code = e.code(), attempt, "refused on a lagging replica's copy; reloading");
-                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
-                    history = self.history(key, false).await?;
-                    continue;
+                Err(CommandError::Domain(e)) => {
+                    if self.log.last_seq_at_leader(key).await? > history.last_seq {
+                        // The stream was read from a replica that is behind its leader (just
+                        // after a leader change): a refusal on that copy is not an answer.
+                        tracing::debug!(dossier = %key, code = e.code(), attempt, "refused on a lagging replica's copy; reloading");
+                        tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                        current = Some(self.read(key).await?);
+                        continue;
+                    }
+                    self.keep(key, history);
+                    return Err(CommandError::Domain(e));
                 }
-                other => other?,
+                Err(other) => {
+                    self.keep(key, history);
+                    return Err(other);
+                }
             };
-            let next = Dossier::replay(
-                history
-                    .commits
-                    .iter()
-                    .flat_map(|c| c.events.iter())
-                    .chain(events.iter()),
-            );
+            // The state is folded on with the new events, not copied: from here the history is
+            // either the next one (appended) or dropped and read again from the stream.
+            let History {
+                last_seq,
+                last_hash,
+                mut commits,
+                state,
+            } = history;
+            let next = events.iter().fold(state, Dossier::evolve);
             let envelope = Envelope::for_commit(
                 key,
                 next.code.as_ref(),
                 next.rule_set.as_deref(),
                 &events,
                 &meta,
-                &history.last_hash,
+                &last_hash,
             )
             .map_err(|e| {
                 CommandError::Log(LogError::JetStream {
@@ -312,16 +319,8 @@ impl CommandService {
                     reason: e.to_string(),
                 })
             })?;
-            match self.log.append(&envelope, history.last_seq).await {
+            match self.log.append(&envelope, last_seq).await {
                 Ok(appended) => {
-                    history.last_seq = appended.stream_seq;
-                    history.last_hash = appended.hash;
-                    history.commits.push(CachedCommit {
-                        stream_seq: appended.stream_seq,
-                        command_id: command.id,
-                        events: events.clone(),
-                    });
-                    self.store(key, &history);
                     tracing::debug!(
                         dossier = %key,
                         command = command.body.name(),
@@ -329,28 +328,44 @@ impl CommandService {
                         attempt,
                         "command committed"
                     );
-                    return Ok(Outcome {
+                    let outcome = Outcome {
                         key: key.clone(),
                         stream_seq: appended.stream_seq,
-                        events,
+                        events: events.clone(),
                         code: next.code.clone(),
                         status_code: next.status().map(Status::national_code),
+                    };
+                    commits.push(CachedCommit {
+                        stream_seq: appended.stream_seq,
+                        command_id: command.id,
+                        events,
                     });
+                    self.keep(
+                        key,
+                        History {
+                            last_seq: appended.stream_seq,
+                            last_hash: appended.hash,
+                            commits,
+                            state: next,
+                        },
+                    );
+                    return Ok(outcome);
                 }
                 Err(AppendError::Conflict { .. }) | Err(AppendError::Duplicate { .. }) => {
                     tracing::debug!(dossier = %key, attempt, "conflict; reloading from the stream");
-                    history = self.history(key, false).await?;
+                    current = Some(self.read(key).await?);
                     reloaded = true;
                 }
                 Err(AppendError::Unavailable(reason)) => {
                     tracing::warn!(dossier = %key, attempt, %reason, "no ack; retrying");
                     tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
-                    match self.history(key, false).await {
+                    match self.read(key).await {
                         Ok(h) => {
-                            history = h;
+                            current = Some(h);
                             reloaded = true;
                         }
                         Err(e) if attempt == self.max_attempts => return Err(e),
+                        // The next attempt reads again.
                         Err(_) => {}
                     }
                     if attempt == self.max_attempts {
@@ -360,6 +375,9 @@ impl CommandService {
                 Err(AppendError::TooLarge(n)) => return Err(CommandError::TooLarge(n)),
                 Err(AppendError::Log(e)) => return Err(CommandError::Log(e)),
             }
+        }
+        if let Some(history) = current {
+            self.keep(key, history);
         }
         Err(CommandError::Contended {
             attempts: self.max_attempts,
@@ -418,32 +436,17 @@ impl CommandService {
         Ok(())
     }
 
-    async fn history(&self, key: &DossierKey, use_cache: bool) -> Result<History, CommandError> {
-        if use_cache && let Ok(Some(bytes)) = self.cache.get(key.to_string()) {
-            match serde_json::from_slice::<History>(&bytes) {
-                Ok(h) => return Ok(h),
-                Err(e) => {
-                    tracing::warn!(dossier = %key, error = %e, "unreadable cache entry; reloading");
-                }
-            }
-        }
+    /// A dossier's history read from the stream.
+    async fn read(&self, key: &DossierKey) -> Result<History, CommandError> {
         let commits = self.log.read_dossier(key).await?;
-        let history = History::from_stream(&commits);
-        if !commits.is_empty() {
-            self.store(key, &history);
-        }
-        Ok(history)
+        Ok(History::from_stream(&commits))
     }
 
-    fn store(&self, key: &DossierKey, history: &History) {
-        // A failed cache write only costs a reload later.
-        match serde_json::to_vec(history) {
-            Ok(bytes) => {
-                if let Err(e) = self.cache.insert(key.to_string(), bytes) {
-                    tracing::warn!(dossier = %key, error = %e, "cache write failed");
-                }
-            }
-            Err(e) => tracing::warn!(dossier = %key, error = %e, "cache encode failed"),
+    /// Puts a history in the cache; an empty one (no such dossier, or a first command refused)
+    /// is not worth a place.
+    fn keep(&self, key: &DossierKey, history: History) {
+        if history.last_seq > 0 {
+            self.cache.put(key.clone(), history);
         }
     }
 }

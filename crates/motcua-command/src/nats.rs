@@ -108,7 +108,7 @@ impl CommandError {
             CommandError::NotFound(_) => 404,
             CommandError::WrongProvince { .. } => 422,
             CommandError::TooLarge(_) => 413,
-            CommandError::Log(_) | CommandError::Unavailable(_) | CommandError::Cache(_) => 503,
+            CommandError::Log(_) | CommandError::Unavailable(_) => 503,
         }
     }
 }

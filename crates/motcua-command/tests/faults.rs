@@ -122,7 +122,7 @@ fn assert_exactly_once(acked: &BTreeMap<Uuid, u64>, stored: &BTreeMap<Uuid, Vec<
 #[tokio::test]
 async fn server_killed_and_restarted_during_ten_thousand_appends_loses_nothing() {
     let server = NatsServer::start_single().await.unwrap();
-    let (svc, _dir) = service(&server.client_url(), LogSettings::default()).await;
+    let svc = service(&server.client_url(), LogSettings::default()).await;
     let acked = Arc::new(AtomicUsize::new(0));
     let killer = {
         let acked = acked.clone();
@@ -155,7 +155,7 @@ async fn cluster_stream_leader_killed_during_appends_loses_nothing() {
         replicas: 3,
         ..LogSettings::default()
     };
-    let (svc, _dir) = service(&cluster.urls().join(","), settings).await;
+    let svc = service(&cluster.urls().join(","), settings).await;
     // Create the stream before the load so that it has a leader to kill.
     svc.log()
         .ensure_dossier_stream(&"79".parse().unwrap())

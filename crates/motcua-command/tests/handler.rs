@@ -14,7 +14,7 @@ use motcua_testkit::NatsServer;
 #[tokio::test]
 async fn receive_allocates_a_code_and_the_dossier_goes_through_its_first_steps() {
     let server = NatsServer::start_single().await.unwrap();
-    let (svc, _dir) = service(&server.client_url(), LogSettings::default()).await;
+    let svc = service(&server.client_url(), LogSettings::default()).await;
     let key = svc.new_key(&desk()).unwrap();
     assert_eq!(key.province().as_str(), "79");
 
@@ -56,7 +56,7 @@ async fn receive_allocates_a_code_and_the_dossier_goes_through_its_first_steps()
 #[tokio::test]
 async fn a_refused_receive_burns_no_code_and_stores_nothing() {
     let server = NatsServer::start_single().await.unwrap();
-    let (svc, _dir) = service(&server.client_url(), LogSettings::default()).await;
+    let svc = service(&server.client_url(), LogSettings::default()).await;
     let key = svc.new_key(&desk()).unwrap();
     let mut bad = receive();
     if let CommandBody::Receive { procedure, .. } = &mut bad.body {
@@ -78,7 +78,7 @@ async fn a_refused_receive_burns_no_code_and_stores_nothing() {
 #[tokio::test]
 async fn a_first_command_must_create_and_match_the_province() {
     let server = NatsServer::start_single().await.unwrap();
-    let (svc, _dir) = service(&server.client_url(), LogSettings::default()).await;
+    let svc = service(&server.client_url(), LogSettings::default()).await;
     let key = motcua_log::DossierKey::generate("01".parse().unwrap()).unwrap();
     let err = svc
         .handle(&key, receive(), CommitMeta::default(), monday_9am())
@@ -108,20 +108,19 @@ async fn a_hundred_concurrent_commands_on_one_version_commit_once() {
     for _ in 0..4 {
         services.push(service(&server.client_url(), LogSettings::default()).await);
     }
-    let key = services[0].0.new_key(&desk()).unwrap();
+    let key = services[0].new_key(&desk()).unwrap();
     let first = services[0]
-        .0
         .handle(&key, receive(), CommitMeta::default(), monday_9am())
         .await
         .unwrap();
     // Every node has the dossier cached at the same version.
-    for (svc, _) in &services {
+    for svc in &services {
         svc.load(&key).await.unwrap();
     }
 
     let mut tasks = Vec::new();
     for i in 0..100 {
-        let svc = services[i % 4].0.clone();
+        let svc = services[i % 4].clone();
         let key = key.clone();
         tasks.push(tokio::spawn(async move {
             let forward = command(
@@ -145,7 +144,7 @@ async fn a_hundred_concurrent_commands_on_one_version_commit_once() {
         }
     }
     assert_eq!(won.len(), 1, "exactly one forward wins");
-    let history = services[0].0.log().read_dossier(&key).await.unwrap();
+    let history = services[0].log().read_dossier(&key).await.unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(history[0].stream_seq, first.stream_seq);
     assert_eq!(history[1].stream_seq, won[0].stream_seq);
@@ -154,7 +153,7 @@ async fn a_hundred_concurrent_commands_on_one_version_commit_once() {
 #[tokio::test]
 async fn concurrent_commands_that_stay_valid_all_commit_after_reloading() {
     let server = NatsServer::start_single().await.unwrap();
-    let (svc, _dir) = service(&server.client_url(), LogSettings::default()).await;
+    let svc = service(&server.client_url(), LogSettings::default()).await;
     let svc = svc.with_max_attempts(30);
     let key = svc.new_key(&desk()).unwrap();
     svc.handle(&key, receive(), CommitMeta::default(), monday_9am())
@@ -196,8 +195,8 @@ async fn concurrent_commands_that_stay_valid_all_commit_after_reloading() {
 #[tokio::test]
 async fn the_same_command_ten_times_commits_once_with_one_answer() {
     let server = NatsServer::start_single().await.unwrap();
-    let (svc, _dir) = service(&server.client_url(), LogSettings::default()).await;
-    let (other_node, _dir2) = service(&server.client_url(), LogSettings::default()).await;
+    let svc = service(&server.client_url(), LogSettings::default()).await;
+    let other_node = service(&server.client_url(), LogSettings::default()).await;
     let key = svc.new_key(&desk()).unwrap();
     let cmd = receive();
     let first = svc
@@ -258,8 +257,8 @@ async fn the_same_command_ten_times_commits_once_with_one_answer() {
 #[tokio::test]
 async fn a_stale_cache_is_corrected_by_the_sequence_check() {
     let server = NatsServer::start_single().await.unwrap();
-    let (a, _d1) = service(&server.client_url(), LogSettings::default()).await;
-    let (b, _d2) = service(&server.client_url(), LogSettings::default()).await;
+    let a = service(&server.client_url(), LogSettings::default()).await;
+    let b = service(&server.client_url(), LogSettings::default()).await;
     let key = a.new_key(&desk()).unwrap();
     a.handle(&key, receive(), CommitMeta::default(), monday_9am())
         .await

@@ -113,7 +113,7 @@ async fn run(importer: &Importer, lines: &[String]) -> Vec<DossierImport> {
 #[tokio::test]
 async fn dossiers_import_whole_once_and_resume() {
     let server = NatsServer::start_single().await.unwrap();
-    let (svc, _dir) = service(&server.client_url(), LogSettings::default()).await;
+    let svc = service(&server.client_url(), LogSettings::default()).await;
     let importer = Importer::new(
         svc.clone(),
         Actor {
@@ -240,7 +240,7 @@ async fn dossiers_import_whole_once_and_resume() {
 #[tokio::test]
 async fn only_importers_import() {
     let server = NatsServer::start_single().await.unwrap();
-    let (svc, _dir) = service(&server.client_url(), LogSettings::default()).await;
+    let svc = service(&server.client_url(), LogSettings::default()).await;
     let err = Importer::new(svc, reception()).unwrap_err();
     assert_eq!(err.code(), "wrong_role");
 }

@@ -26,7 +26,7 @@ async fn request(client: &async_nats::Client, subject: String, body: Vec<u8>) ->
 #[tokio::test]
 async fn an_office_receives_and_forwards_over_nats() {
     let server = NatsServer::start_single().await.unwrap();
-    let (svc, _dir) = service(&server.client_url(), LogSettings::default()).await;
+    let svc = service(&server.client_url(), LogSettings::default()).await;
     tokio::spawn(serve(svc.clone()));
     let client = async_nats::connect(server.client_url()).await.unwrap();
     // Let the queue subscription reach the server.

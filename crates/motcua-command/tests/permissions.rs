@@ -57,8 +57,7 @@ async fn offices_and_provinces_are_confined_to_their_subjects() {
     // The service runs as the `motcua` user.
     let service_client = connect(&url, "motcua", "service-secret", "_INBOX").await;
     let log = EventLog::from_client(service_client, LogSettings::default()).unwrap();
-    let db = sled::Config::new().temporary(true).open().unwrap();
-    let svc = CommandService::new(log, db.open_tree("c").unwrap(), reference());
+    let svc = CommandService::new(log, reference());
     tokio::spawn(serve(svc.clone()));
     tokio::time::sleep(Duration::from_millis(300)).await;
     svc.log()

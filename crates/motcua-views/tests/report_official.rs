@@ -339,7 +339,7 @@ impl Sheet {
 /// The server, the projector and the directories they live in, kept alive together.
 struct World {
     _server: NatsServer,
-    _dirs: [tempfile::TempDir; 2],
+    _dir: tempfile::TempDir,
     projector: Projector,
 }
 
@@ -348,14 +348,8 @@ async fn build() -> (World, Vec<DossierKey>) {
     let log = EventLog::connect(&server.client_url(), LogSettings::default())
         .await
         .unwrap();
-    let cache_dir = tempfile::tempdir().unwrap();
-    let db = sled::Config::new().path(cache_dir.path()).open().unwrap();
     let s = Story {
-        svc: CommandService::new(
-            log.clone(),
-            db.open_tree("write_cache").unwrap(),
-            reference(),
-        ),
+        svc: CommandService::new(log.clone(), reference()),
     };
     // W: carried over from February.
     let w = s.ward("Phan Văn Vũ", at("2026-02-26T09:00"), false).await;
@@ -444,7 +438,7 @@ async fn build() -> (World, Vec<DossierKey>) {
     projector.run_until(last).await.unwrap();
     let world = World {
         _server: server,
-        _dirs: [cache_dir, dir],
+        _dir: dir,
         projector,
     };
     (world, vec![w, p, q, r, sd, t, u, v])

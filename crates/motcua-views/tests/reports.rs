@@ -253,13 +253,7 @@ async fn hand_computed_bieu06_and_766() {
     let log = EventLog::connect(&server.client_url(), LogSettings::default())
         .await
         .unwrap();
-    let cache_dir = tempfile::tempdir().unwrap();
-    let db = sled::Config::new().path(cache_dir.path()).open().unwrap();
-    let svc = CommandService::new(
-        log.clone(),
-        db.open_tree("write_cache").unwrap(),
-        reference(),
-    );
+    let svc = CommandService::new(log.clone(), reference());
     let s = Story { svc };
     let mon = at("2026-01-05T09:00");
     let h = |n: i64| jiff::SignedDuration::from_hours(n);

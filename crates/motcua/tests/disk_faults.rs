@@ -1,14 +1,14 @@
 //! A full or read-only data disk under a running `motcua up` (operations.md, "Failures and
 //! recovery").
 //!
-//! The real binary runs with its data directory (the write-side cache and the views, both sled)
+//! The real binary runs with its data directory (the views, in sled)
 //! on the power-cut FUSE filesystem of `motcua-powercut`, against a test nats-server whose store
 //! is elsewhere. With commands flowing, the disk turns full (`ENOSPC`) or read-only (`EROFS`):
 //!
 //! - `/readyz` answers 503 with a reason, and HTTP commands get a 503 problem document before
 //!   anything is decided: the stream does not move;
 //! - commands over NATS (which do not look at the disk) go on: every one acknowledged is in the
-//!   stream, once, though the cache cannot be written;
+//!   stream, once, though the data disk refuses writes;
 //! - the projector stops advancing and its supervisor keeps trying to start it again.
 //!
 //! Then the fault ends: without a restart `/readyz` turns 200, the projector catches up, a new
@@ -102,7 +102,7 @@ async fn disk_fault(fault: DiskFault) {
         "a refused HTTP command appended something"
     );
 
-    // NATS commands go on through a cache that cannot be written; what is acknowledged is in the
+    // NATS commands go on while the data disk refuses writes; what is acknowledged is in the
     // stream exactly once, and a repeated command gets the same answer.
     let client = async_nats::connect(&url).await.unwrap();
     let mut acked: Vec<(DossierKey, Uuid, u64)> = Vec::new();

@@ -63,7 +63,6 @@ pub struct TestApp {
     pub views_dir: std::path::PathBuf,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<std::io::Result<()>>>,
-    _dir: tempfile::TempDir,
     _views_dir: tempfile::TempDir,
     _server: NatsServer,
 }
@@ -100,13 +99,7 @@ async fn spawn(settings: ApiSettings, provinces: &[&str]) -> TestApp {
     let log = EventLog::connect(&server.client_url(), LogSettings::default())
         .await
         .expect("connects");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db = sled::Config::new()
-        .path(dir.path())
-        .open()
-        .expect("sled opens");
-    let cache = db.open_tree("write_cache").expect("tree");
-    let service = CommandService::new(log.clone(), cache, Arc::new(Reference::official()));
+    let service = CommandService::new(log.clone(), Arc::new(Reference::official()));
 
     let mut accounts = Vec::new();
     let mut token = |id: &str, kind: AccountKind| {
@@ -186,7 +179,6 @@ async fn spawn(settings: ApiSettings, provinces: &[&str]) -> TestApp {
         views_dir: views_dir.path().to_owned(),
         shutdown: Some(tx),
         handle: Some(handle),
-        _dir: dir,
         _views_dir: views_dir,
         _server: server,
     }

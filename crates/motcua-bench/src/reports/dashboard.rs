@@ -45,11 +45,7 @@ impl Api {
         reference: Arc<Reference>,
     ) -> Result<Api, BenchError> {
         let log = EventLog::connect(&point.nats_url, LogSettings::default()).await?;
-        let cache = sled::Config::new()
-            .temporary(true)
-            .open()?
-            .open_tree("write_cache")?;
-        let service = CommandService::new(log, cache, reference);
+        let service = CommandService::new(log, reference);
         let token = motcua_api::new_token()
             .map_err(|e| BenchError::Failed(format!("no random token: {e}")))?;
         let office = format!("UB.{}", point.province)

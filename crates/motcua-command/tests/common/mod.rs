@@ -7,7 +7,9 @@ use jiff::Timestamp;
 use motcua_command::CommandService;
 use motcua_domain::Reference;
 use motcua_domain::catalogue::Channel;
-use motcua_domain::dossier::{Actor, Applicant, Command, CommandBody, Role};
+use motcua_domain::dossier::{
+    Actor, Applicant, Command, CommandBody, Proposal, ReturnMethod, Role,
+};
 use motcua_domain::units::AgencyId;
 use motcua_log::{EventLog, LogSettings};
 use uuid::Uuid;
@@ -71,10 +73,80 @@ pub fn submit_online(account: &str) -> Command {
     )
 }
 
-pub async fn service(url: &str, settings: LogSettings) -> (CommandService, tempfile::TempDir) {
+/// A service with its own cache: a motcua node.
+pub async fn service(url: &str, settings: LogSettings) -> CommandService {
     let log = EventLog::connect(url, settings).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = sled::Config::new().path(dir.path()).open().unwrap();
-    let cache = db.open_tree("write_cache").unwrap();
-    (CommandService::new(log, cache, reference()), dir)
+    CommandService::new(log, reference())
+}
+
+/// A whole life at the HCMC ward desk, from receipt to the result handed over: each command with
+/// its time (all on valid working hours, in order) and a fresh id.
+pub fn life() -> Vec<(Timestamp, Command)> {
+    let at = |s: &str| -> Timestamp { s.parse().unwrap() };
+    let officer = Actor::officer("cv01", Role::HandlingOfficer, office());
+    let head = Actor::officer("ld01", Role::Approver, office());
+    let clerk = Actor::officer("vt01", Role::Clerk, office());
+    vec![
+        (at("2026-11-23T09:00:00+07:00"), receive()),
+        (
+            at("2026-11-23T09:30:00+07:00"),
+            command(
+                reception(),
+                CommandBody::Forward {
+                    to: office(),
+                    note: None,
+                },
+            ),
+        ),
+        (
+            at("2026-11-23T10:00:00+07:00"),
+            command(
+                head.clone(),
+                CommandBody::Assign {
+                    officer: "cv01".into(),
+                },
+            ),
+        ),
+        (
+            at("2026-11-24T10:00:00+07:00"),
+            command(
+                officer.clone(),
+                CommandBody::Appraise {
+                    proposal: Proposal::Grant,
+                    opinion: "Đủ điều kiện".into(),
+                },
+            ),
+        ),
+        (
+            at("2026-11-24T10:05:00+07:00"),
+            command(officer, CommandBody::SubmitForApproval),
+        ),
+        (
+            at("2026-11-24T15:00:00+07:00"),
+            command(head, CommandBody::Approve),
+        ),
+        (
+            at("2026-11-25T08:00:00+07:00"),
+            command(
+                clerk.clone(),
+                CommandBody::Issue {
+                    document_no: "12/XN".into(),
+                    electronic: false,
+                },
+            ),
+        ),
+        (
+            at("2026-11-25T08:10:00+07:00"),
+            command(clerk, CommandBody::MarkResultReady),
+        ),
+        (
+            at("2026-11-25T14:00:00+07:00"),
+            command(
+                reception(),
+                CommandBody::ReturnResult {
+                    method: ReturnMethod::Desk,
+                },
+            ),
+        ),
+    ]
 }

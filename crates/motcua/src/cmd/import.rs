@@ -58,13 +58,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..LogSettings::default()
     };
     let log = EventLog::connect(&args.nats_url, settings).await?;
-    // The import reads every dossier from the stream; it needs no lasting cache.
-    let cache = sled::Config::new()
-        .temporary(true)
-        .open()
-        .context("opening a temporary cache")?
-        .open_tree("import")?;
-    let service = CommandService::new(log, cache, Arc::new(Reference::official()));
+    // The import reads every dossier from the stream.
+    let service = CommandService::new(log, Arc::new(Reference::official()));
     let importer = Arc::new(Importer::new(
         service,
         Actor {

@@ -163,11 +163,7 @@ pub async fn import_history(
     reference: Reference,
     dossiers: impl Iterator<Item = SimDossier>,
 ) -> anyhow::Result<ImportSummary> {
-    let cache = sled::Config::new()
-        .temporary(true)
-        .open()?
-        .open_tree("sim")?;
-    let service = CommandService::new(log, cache, Arc::new(reference));
+    let service = CommandService::new(log, Arc::new(reference));
     let importer = Arc::new(Importer::new(
         service,
         Actor {

@@ -2,8 +2,8 @@
 //!
 //! Without `--nats-url` (or `NATS_URL`) it starts its own nats-server, the pinned release found
 //! in the project's lookup order, storing under `<data-dir>/nats` with fsync before every ack,
-//! and stops it on exit. Then it connects (refusing servers below the floor), opens the
-//! write-side cache under `<data-dir>/sled`, and serves commands over NATS request/reply.
+//! and stops it on exit. Then it connects (refusing servers below the floor) and serves commands
+//! over NATS request/reply.
 //! `--demo` walks a dossier through its whole life at a Hồ Chí Minh City ward and keeps serving.
 
 use std::path::PathBuf;
@@ -22,7 +22,7 @@ use motcua_log::{EventLog, LogSettings};
 /// Arguments of `motcua up`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Where motcua keeps its files: the embedded server's store and the sled caches.
+    /// Where motcua keeps its files: the embedded server's store and the views (sled).
     #[arg(long, env = "MOTCUA_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
     /// Use this NATS server (or comma-separated cluster) instead of starting one.
@@ -89,21 +89,13 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
     };
     let log = EventLog::connect(url, settings).await?;
     say!("connected to nats-server {}", log.server_version());
-    let db_path = args.data_dir.join("sled");
-    let db = sled::open(&db_path)
-        .with_context(|| format!("cannot open the cache at {}", db_path.display()))?;
-    let cache = db.open_tree("write_cache")?;
     let reference = Arc::new(Reference::official());
-    let service = CommandService::new(log.clone(), cache, reference.clone());
+    let service = CommandService::new(log.clone(), reference.clone());
     let server = tokio::spawn(motcua_command::nats::serve(service.clone()));
 
     let (stop_projectors, projectors_stop) = tokio::sync::watch::channel(false);
     let health = NodeHealth::default();
-    let probe = tokio::spawn(disk::probe(
-        args.data_dir.clone(),
-        db.clone(),
-        health.clone(),
-    ));
+    let probe = tokio::spawn(disk::probe(args.data_dir.clone(), health.clone()));
     let mut projectors = Projectors::new(
         log.clone(),
         reference.clone(),
@@ -175,23 +167,17 @@ async fn serve(args: &Args, url: &str) -> anyhow::Result<ExitCode> {
         Ok(Err(e)) => tracing::warn!(error = %e, "the HTTP API stopped with an error"),
         Err(e) => tracing::warn!(error = %e, "the HTTP API task failed"),
     }
-    if let Err(e) = db.flush_async().await {
-        // The cache is only a cache: a failed last flush costs reloads from the stream.
-        tracing::warn!(error = %e, "the write-side cache could not be flushed");
-    }
     Ok(ExitCode::SUCCESS)
 }
 
 mod disk {
-    //! The data disk probe: whether the directory holding sled (the write-side cache and the
-    //! views) takes durable writes, every second.
+    //! The data disk probe: whether the directory holding sled (the views) takes durable
+    //! writes, every second.
     //!
     //! sled learns of a full or read-only disk only when it writes, and then refuses every
     //! write until it is opened again; an idle node would look healthy. The probe writes and
     //! fsyncs a small file, so `/readyz` turns 503 within a second of the fault and back within
-    //! a second of its end, and HTTP commands are refused meanwhile. It also watches the
-    //! write-side cache: once sled has failed a write there it stays failed until motcua
-    //! restarts (commands go on, reading each dossier from the stream), which is logged once.
+    //! a second of its end, and HTTP commands are refused meanwhile.
 
     use std::io::Write as _;
     use std::path::{Path, PathBuf};
@@ -202,8 +188,7 @@ mod disk {
     const EVERY: Duration = Duration::from_secs(1);
     const PROBE_FILE: &str = ".motcua-disk-probe";
 
-    pub async fn probe(data_dir: PathBuf, cache: sled::Db, health: NodeHealth) {
-        let mut cache_failed = false;
+    pub async fn probe(data_dir: PathBuf, health: NodeHealth) {
         let mut tick = tokio::time::interval(EVERY);
         loop {
             tick.tick().await;
@@ -222,13 +207,6 @@ mod disk {
                 _ => {}
             }
             health.set_storage_problem(problem);
-            if !cache_failed && let Err(e) = cache.flush_async().await {
-                cache_failed = true;
-                tracing::error!(
-                    error = %e,
-                    "the write-side cache failed a write and stays unwritable until motcua restarts; commands read the stream meanwhile"
-                );
-            }
         }
     }
 
