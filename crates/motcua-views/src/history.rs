@@ -88,6 +88,63 @@ impl History {
         Ok(History { commits, stored })
     }
 
+    /// Every dossier's history in `tree` (the `history` tree), in key order, each read once.
+    pub(crate) fn scan_all(
+        tree: &sled::Tree,
+    ) -> impl Iterator<Item = Result<(String, History), ViewError>> {
+        let mut entries = tree.iter().peekable();
+        std::iter::from_fn(move || {
+            let mut current: Option<(String, History)> = None;
+            loop {
+                let dossier_of = |k: &[u8]| -> Result<String, ViewError> {
+                    let end = k
+                        .iter()
+                        .position(|&b| b == 0)
+                        .ok_or_else(|| corrupt("history", "key without a separator"))?;
+                    String::from_utf8(k[..end].to_vec()).map_err(|e| corrupt("history", e))
+                };
+                // Whether the next entry belongs to the dossier being read.
+                let next_is_same = match (entries.peek(), &current) {
+                    (None, _) => false,
+                    (Some(Err(_)), _) | (Some(Ok(_)), None) => true,
+                    (Some(Ok((k, _))), Some((d, _))) => {
+                        k.len() > d.len() && &k[..d.len()] == d.as_bytes() && k[d.len()] == 0
+                    }
+                };
+                if !next_is_same {
+                    return current.map(|(d, mut h)| {
+                        h.stored = h.commits.len();
+                        Ok((d, h))
+                    });
+                }
+                let (k, v) = match entries.next()? {
+                    Ok(kv) => kv,
+                    Err(e) => return Some(Err(e.into())),
+                };
+                let dossier = match dossier_of(&k) {
+                    Ok(d) => d,
+                    Err(e) => return Some(Err(e)),
+                };
+                let seq = k
+                    .get(dossier.len() + 1..)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map(u64::from_be_bytes);
+                let record = serde_json::from_slice::<RecordIn>(&v);
+                let (Some(seq), Ok(r)) = (seq, record) else {
+                    return Some(Err(corrupt("history", format!("{dossier}: bad entry"))));
+                };
+                let h = &mut current
+                    .get_or_insert_with(|| (dossier, History::default()))
+                    .1;
+                h.commits.push(StoredCommit {
+                    seq,
+                    hash: r.hash,
+                    events: r.events,
+                });
+            }
+        })
+    }
+
     /// The entries of the commits the tree does not hold yet, as key and value.
     pub(crate) fn unstored(
         &self,
@@ -112,5 +169,56 @@ impl History {
     /// [`History::unstored`] are committed).
     pub(crate) fn mark_stored(&mut self) {
         self.stored = self.commits.len();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit(seq: u64) -> StoredCommit {
+        StoredCommit {
+            seq,
+            hash: format!("h{seq}"),
+            events: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn appended_entries_read_back_per_dossier_and_all_at_once() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let tree = db.open_tree("history").unwrap();
+        // "79-a" is a prefix of "79-ab": the separator keeps their entries apart.
+        let mut a = History::default();
+        let mut ab = History::default();
+        for (h, seqs) in [(&mut a, [3u64, 300]), (&mut ab, [7, 8])] {
+            for s in seqs {
+                h.commits.push(commit(s));
+            }
+        }
+        for (d, h) in [("79-a", &mut a), ("79-ab", &mut ab)] {
+            for e in h.unstored(d) {
+                let (k, v) = e.unwrap();
+                tree.insert(k, v).unwrap();
+            }
+            h.mark_stored();
+            assert_eq!(h.unstored(d).count(), 0);
+        }
+        // A later commit is appended alone.
+        a.commits.push(commit(1000));
+        let fresh: Vec<_> = a.unstored("79-a").map(Result::unwrap).collect();
+        assert_eq!(fresh.len(), 1);
+        tree.insert(fresh[0].0.clone(), fresh[0].1.clone()).unwrap();
+        a.mark_stored();
+
+        let loaded = History::load(&tree, "79-a").unwrap();
+        assert_eq!(loaded, a);
+        assert_eq!(loaded.last_seq(), 1000);
+        assert_eq!(loaded.last_hash(), "h1000");
+        assert_eq!(History::load(&tree, "79-ab").unwrap(), ab);
+        assert!(History::load(&tree, "79-").unwrap().commits.is_empty());
+
+        let all: Vec<(String, History)> = History::scan_all(&tree).map(Result::unwrap).collect();
+        assert_eq!(all, vec![("79-a".to_owned(), a), ("79-ab".to_owned(), ab)]);
     }
 }

@@ -21,7 +21,10 @@
 //! `evolve` and checks that it still derives; then, once per dossier touched, derives the
 //! dossier's row, index entries and per-day counter contributions (module `derive`) and writes
 //! the difference from what the history before the batch derived, together with the checkpoint,
-//! in one sled transaction (module `apply`). Which unit counts a dossier, and in which column, is written down in
+//! in one sled transaction (module `apply`). A rebuild makes two passes: the histories first
+//! (each message checked exactly as above, dead letters included), then every dossier derived
+//! once from its whole history; the result is the same, with a dossier's row and entries written
+//! once instead of at each commit ([`rebuild`]). Which unit counts a dossier, and in which column, is written down in
 //! `docs/reports.md`.
 //!
 //! Storage layout (every tree is named `<projector name>/<tree>`; `‖` is concatenation, `0` a

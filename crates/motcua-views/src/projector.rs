@@ -666,14 +666,41 @@ pub const REBUILD_BATCH: usize = 1_000;
 /// Empties `views` and rebuilds them from the whole stream (an ordered consumer: the durable
 /// consumer of a live projector is not touched), reporting progress after every batch. Returns
 /// the final progress.
+///
+/// Two passes: the stream's messages are applied as [`catch_up`] applies them but writing only
+/// the histories, dead letters and checkpoint; then every dossier is derived once from its whole
+/// history (`Views::derive_all`). The views are the same as one batch at a time would make
+/// them (the digest tests compare the two), with far fewer writes. Until the second pass is done
+/// the reset marker stays set, so a crash in between is rebuilt again at the next start.
 pub async fn rebuild(
     log: &EventLog,
     views: &Views,
     progress: impl FnMut(&Progress),
 ) -> Result<Progress, ViewError> {
     let v = views.clone();
-    blocking(move || v.reset()).await?;
-    catch_up(log, views, progress).await
+    blocking(move || {
+        v.reset()?;
+        // Until the second pass is done the views are not whole: a crash before then is an
+        // interrupted reset at the next start, and the views are rebuilt again.
+        v.set_resetting(true)
+    })
+    .await?;
+    let p = replay(log, views, progress, false).await?;
+    let v = views.clone();
+    let started = Instant::now();
+    let dossiers = blocking(move || {
+        let n = v.derive_all()?;
+        v.set_resetting(false)?;
+        Ok(n)
+    })
+    .await?;
+    tracing::info!(
+        shard = %views.shard(),
+        dossiers,
+        seconds = started.elapsed().as_secs_f64(),
+        "views derived from the rebuilt histories"
+    );
+    Ok(p)
 }
 
 /// Applies everything from the checkpoint to the stream's last sequence (as of the call) through
@@ -681,7 +708,18 @@ pub async fn rebuild(
 pub async fn catch_up(
     log: &EventLog,
     views: &Views,
+    progress: impl FnMut(&Progress),
+) -> Result<Progress, ViewError> {
+    replay(log, views, progress, true).await
+}
+
+/// [`catch_up`], deriving each batch's views (`derive`) or writing only the histories (the
+/// first pass of [`rebuild`]).
+async fn replay(
+    log: &EventLog,
+    views: &Views,
     mut progress: impl FnMut(&Progress),
+    derive: bool,
 ) -> Result<Progress, ViewError> {
     let province = views.shard().province.clone();
     let target = log.last_sequence(&province).await?;
@@ -722,7 +760,14 @@ pub async fn catch_up(
         if batch.len() >= REBUILD_BATCH || seq >= target {
             let v = views.clone();
             let deliveries = std::mem::take(&mut batch);
-            let o = blocking(move || v.apply(&deliveries)).await?;
+            let o = blocking(move || {
+                if derive {
+                    v.apply(&deliveries)
+                } else {
+                    v.apply_histories(&deliveries)
+                }
+            })
+            .await?;
             p.seq = o.checkpoint;
             p.messages += o.commits + o.dead;
             p.events += o.events;

@@ -412,6 +412,19 @@ impl Views {
         Ok(())
     }
 
+    /// Sets or clears the reset marker (flushed): while it is set the views are not whole, and
+    /// [`Views::verify_local`] says so.
+    pub(crate) fn set_resetting(&self, on: bool) -> Result<(), ViewError> {
+        let meta = self.tree(T_META);
+        if on {
+            meta.insert(META_RESETTING, &[1u8])?;
+        } else {
+            meta.remove(META_RESETTING)?;
+        }
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
     /// Waits until everything written is on disk.
     pub fn flush(&self) -> Result<(), ViewError> {
         self.inner.db.flush()?;
