@@ -10,8 +10,9 @@
 //! Idempotency: the command id is the body's `command_id` or the `Idempotency-Key` header (a
 //! UUID), else a new UUID v7 (then a retry is a new command: clients that may retry send a key).
 //! A repeated id gets the first answer; a repeated id with a different request gets 409
-//! `idempotency_key_reused`, checked by deciding the new request again against the dossier as it
-//! was before the first one (the rules are deterministic), so no extra store is needed.
+//! `idempotency_key_reused`, checked by the command service (so the NATS door answers alike) by
+//! deciding the new request again against the dossier as it was before the first one (the rules
+//! are deterministic), so no extra store is needed.
 //! A new dossier's id is the command id when that is a UUID v7, else a UUID v8 derived from it:
 //! a retried creation finds the same dossier.
 
@@ -25,7 +26,7 @@ use jiff::Timestamp;
 use motcua_command::{CommandError, Outcome};
 use motcua_domain::catalogue::ProcedureCode;
 use motcua_domain::code::DossierCode;
-use motcua_domain::dossier::{Command, CommandBody, Dossier, EventBody, decide};
+use motcua_domain::dossier::{Command, CommandBody};
 use motcua_domain::units::AgencyId;
 use motcua_log::trace::{TRACEPARENT, TraceContext};
 use motcua_log::{CommitMeta, DossierKey};
@@ -253,7 +254,8 @@ fn refused(command: &'static str, e: ApiError) -> Response {
     e.into_response()
 }
 
-/// Decides and appends; answers a repeat with the first answer, or 409 when it differs.
+/// Decides and appends; the command service answers a repeat with the first answer, or 409
+/// when it differs.
 async fn run(
     state: &AppState,
     caller: &Account,
@@ -303,9 +305,6 @@ async fn run(
         .events
         .first()
         .is_some_and(|e| e.at == now && e.actor == command.actor);
-    if !fresh {
-        same_as_first(state, &key, &command).await?;
-    }
     tracing::info!(
         command = name,
         dossier = %key,
@@ -318,62 +317,6 @@ async fn run(
         "command committed"
     );
     Ok(CommandAnswer::new(&outcome, command.id))
-}
-
-/// Whether `command` is the one stored under its id: decided again on the dossier as it was
-/// before the stored commit, at the stored time, it must give the stored events.
-async fn same_as_first(
-    state: &AppState,
-    key: &DossierKey,
-    command: &Command,
-) -> Result<(), ApiError> {
-    let reused = || {
-        ApiError::new(
-            StatusCode::CONFLICT,
-            codes::IDEMPOTENCY_KEY_REUSED,
-            format!(
-                "command id {} was used before for a different request; send a new Idempotency-Key",
-                command.id
-            ),
-        )
-    };
-    let commits = state
-        .service
-        .log()
-        .read_dossier(key)
-        .await
-        .map_err(|e| ApiError::from(CommandError::Log(e)))?;
-    let Some(index) = commits
-        .iter()
-        .position(|c| c.envelope.commandid == command.id)
-    else {
-        return Err(reused());
-    };
-    let earlier: Vec<_> = commits[..index]
-        .iter()
-        .flat_map(|c| c.envelope.events())
-        .collect();
-    let before = Dossier::replay(&earlier);
-    let stored = commits[index].envelope.events();
-    let Some(at) = stored.first().map(|e| e.at) else {
-        return Err(reused());
-    };
-    let mut again = command.clone();
-    if let CommandBody::Receive {
-        code: code @ None, ..
-    } = &mut again.body
-    {
-        // The service drew the code; the first request did not name one either.
-        *code = stored.iter().find_map(|e| match &e.body {
-            EventBody::Received { code, .. } => Some(code.clone()),
-            _ => None,
-        });
-    }
-    let ctx = state.service.reference().context();
-    match decide(&before, &again, at, &ctx) {
-        Ok(events) if events == stored => Ok(()),
-        _ => Err(reused()),
-    }
 }
 
 /// The id of a new dossier made by command `id`: the id itself when it is a UUID v7 (so keys

@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use motcua_domain::dossier::{Dossier, Event, Status};
+use motcua_domain::dossier::{
+    Command, CommandBody, Context, Dossier, Event, EventBody, Status, decide,
+};
 use motcua_log::{DossierKey, StoredCommit};
 use uuid::Uuid;
 
@@ -91,6 +93,39 @@ impl History {
         }
         let before = Dossier::replay(self.commits[..=idx].iter().flat_map(|c| c.events.iter()));
         Some(outcome(&before))
+    }
+
+    /// Whether `command` is the request whose events are stored under its id: decided again on
+    /// the dossier as it was just before those events, at their time, it gives the same events.
+    /// A command id promises that a retry is the same request; a different request under a used
+    /// id is refused rather than answered with the first one's outcome. An id found only as an
+    /// imported history's batch id names no single command's events, and is not a repeat.
+    pub(crate) fn repeats_stored(&self, command: &Command, ctx: &Context<'_>) -> bool {
+        let events: Vec<&Event> = self.commits.iter().flat_map(|c| c.events.iter()).collect();
+        let Some(start) = events.iter().position(|e| e.command_id == command.id) else {
+            return false;
+        };
+        let stored: Vec<Event> = events[start..]
+            .iter()
+            .take_while(|e| e.command_id == command.id)
+            .map(|e| (*e).clone())
+            .collect();
+        let Some(at) = stored.first().map(|e| e.at) else {
+            return false;
+        };
+        let before = Dossier::replay(events[..start].iter().copied());
+        let mut again = command.clone();
+        if let CommandBody::Receive {
+            code: code @ None, ..
+        } = &mut again.body
+        {
+            // The service drew the code the first time; the request did not name one either.
+            *code = stored.iter().find_map(|e| match &e.body {
+                EventBody::Received { code, .. } => Some(code.clone()),
+                _ => None,
+            });
+        }
+        matches!(decide(&before, &again, at, ctx), Ok(decided) if decided == stored)
     }
 }
 

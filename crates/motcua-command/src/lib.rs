@@ -27,6 +27,7 @@ use motcua_log::trace::TraceContext;
 use motcua_log::{AppendError, CommitMeta, DossierKey, Envelope, EventLog, LogError};
 use serde::{Deserialize, Serialize};
 use tracing::Instrument as _;
+use uuid::Uuid;
 
 use crate::cache::{CachedCommit, DossierCache, History};
 
@@ -71,6 +72,10 @@ pub enum CommandError {
     /// The commit is too large.
     #[error("the commit is too large ({0} bytes)")]
     TooLarge(usize),
+    /// The command id was used before for a different request (another body, actor or
+    /// dossier state): a retry must repeat the request exactly, a new request needs a new id.
+    #[error("command id {0} was used before for a different request; send it with a new id")]
+    CommandIdReused(Uuid),
 }
 
 impl CommandError {
@@ -84,6 +89,8 @@ impl CommandError {
             CommandError::Log(_) => "log_error",
             CommandError::Unavailable(_) => "log_unavailable",
             CommandError::TooLarge(_) => "too_large",
+            // The HTTP door's name for a command id is Idempotency-Key; one code for both doors.
+            CommandError::CommandIdReused(_) => "idempotency_key_reused",
         }
     }
 }
@@ -260,8 +267,13 @@ impl CommandService {
                 },
             };
             if let Some(done) = history.outcome_of(key, command.id) {
+                let same = history.repeats_stored(&command, &ctx);
                 self.keep(key, history);
-                return Ok(done);
+                return if same {
+                    Ok(done)
+                } else {
+                    Err(CommandError::CommandIdReused(command.id))
+                };
             }
             if history.state.version == 0 {
                 // An empty history: nothing worth keeping if this fails.

@@ -104,7 +104,7 @@ impl CommandError {
             CommandError::Domain(e) if e.is_forbidden() => 403,
             CommandError::Domain(motcua_domain::dossier::DomainError::DuplicateCommand(_)) => 409,
             CommandError::Domain(_) => 422,
-            CommandError::Contended { .. } => 409,
+            CommandError::Contended { .. } | CommandError::CommandIdReused(_) => 409,
             CommandError::NotFound(_) => 404,
             CommandError::WrongProvince { .. } => 422,
             CommandError::TooLarge(_) => 413,

@@ -74,6 +74,34 @@ async fn an_office_receives_and_forwards_over_nats() {
     .await;
     assert_eq!(reply["ok"], true, "{reply}");
     assert_eq!(reply["status_code"], 4);
+    let forwarded = reply["stream_seq"].clone();
+
+    // The forward's id again: the same request gets the first answer; another request under
+    // that id (another receiving office, another actor) is refused, as over HTTP.
+    let same = request(
+        &client,
+        subject.clone(),
+        serde_json::to_vec(&forward).unwrap(),
+    )
+    .await;
+    assert_eq!(same["ok"], true, "{same}");
+    assert_eq!(same["stream_seq"], forwarded);
+    let mut other_office = forward.clone();
+    other_office["to"] = serde_json::json!("UB.26734");
+    let mut other_actor = forward.clone();
+    other_actor["actor"] =
+        serde_json::to_value(Actor::officer("someone-else", Role::Reception, desk())).unwrap();
+    for changed in [other_office, other_actor] {
+        let reply = request(
+            &client,
+            subject.clone(),
+            serde_json::to_vec(&changed).unwrap(),
+        )
+        .await;
+        assert_eq!(reply["ok"], false, "{reply}");
+        assert_eq!(reply["status"], 409, "{reply}");
+        assert_eq!(reply["code"], "idempotency_key_reused", "{reply}");
+    }
 
     // Refusals carry the HTTP status and the stable code.
     let again = serde_json::json!({
