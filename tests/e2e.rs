@@ -31,18 +31,7 @@ struct Up {
 impl Drop for Up {
     fn drop(&mut self) {
         // SIGINT, as Ctrl-C: motcua stops its projectors, the API and its nats-server.
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = motcua_testkit::interrupt(&mut self.child, Duration::from_secs(20));
     }
 }
 

@@ -21,6 +21,7 @@
 //!
 //! Every port is chosen by the kernel on loopback; the kit never touches a server it did not
 //! start (such as the system nats-server on port 4222), and only kills its own children.
+//! [`interrupt`] stops a child process (such as `motcua up`) as Ctrl-C would.
 //! The async constructors need a tokio runtime (`#[tokio::test]` is enough).
 //!
 //! ```no_run
@@ -38,6 +39,8 @@ pub use motcua_log::locate;
 mod server;
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
 
 pub use cluster::{DEFAULT_CLUSTER_READY_TIMEOUT, NatsCluster, NatsClusterBuilder};
 pub use error::TestkitError;
@@ -60,4 +63,35 @@ pub fn find_nats_server() -> Result<PathBuf, TestkitError> {
 /// [`TestkitError::Locate`] when it cannot run or prints something else.
 pub fn server_version(path: &Path) -> Result<ServerVersion, TestkitError> {
     Ok(locate::server_version(path)?)
+}
+
+/// Stops `child` as Ctrl-C would: SIGINT to its own pid only (so that it stops what it started
+/// itself, such as its embedded nats-server), then up to `grace` for it to exit; after that it is
+/// killed. Returns its exit status when it stopped on the signal, `None` when it had to be
+/// killed. A child already reaped is not signalled again (its pid may belong to another process
+/// by now).
+///
+/// # Errors
+/// When `kill` cannot run or fails, or the child cannot be polled.
+pub fn interrupt(child: &mut Child, grace: Duration) -> std::io::Result<Option<ExitStatus>> {
+    if let Some(status) = child.try_wait()? {
+        return Ok(Some(status));
+    }
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status()?;
+    if !sent.success() {
+        return Err(std::io::Error::other(format!(
+            "kill -INT {pid} failed: {sent}"
+        )));
+    }
+    let started = Instant::now();
+    while started.elapsed() < grace {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait()?;
+    Ok(None)
 }

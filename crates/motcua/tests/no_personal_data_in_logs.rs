@@ -233,29 +233,16 @@ impl Motcua {
         if let Some(status) = self.exited {
             return status;
         }
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -INT {pid} failed");
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("poll motcua") {
-                self.exited = Some(status);
-                return status;
-            }
-            if started.elapsed() > Duration::from_secs(30) {
-                let _ = self.child.kill();
-                let status = self.child.wait().expect("wait for motcua");
-                self.exited = Some(status);
-                panic!(
-                    "motcua up did not stop within 30 s of SIGINT:\n{}",
-                    tail(&self.stderr(), 30)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let stopped = motcua_testkit::interrupt(&mut self.child, Duration::from_secs(30))
+            .expect("stop motcua");
+        let Some(status) = stopped else {
+            panic!(
+                "motcua up did not stop within 30 s of SIGINT:\n{}",
+                tail(&self.stderr(), 30)
+            );
+        };
+        self.exited = Some(status);
+        status
     }
 
     /// Copies the output somewhere that outlives the temporary directory, for a failure report.
@@ -276,18 +263,7 @@ impl Drop for Motcua {
     fn drop(&mut self) {
         // A failed test still stops the binary, gently first so that it stops its nats-server.
         if self.exited.is_none() {
-            let _ = Command::new("kill")
-                .args(["-INT", &self.child.id().to_string()])
-                .status();
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(15) {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+            let _ = motcua_testkit::interrupt(&mut self.child, Duration::from_secs(15));
         }
     }
 }

@@ -183,40 +183,18 @@ impl Up {
         if let Some(s) = self.exited {
             return s;
         }
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-INT", &pid]).status();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("poll motcua") {
-                self.exited = Some(status);
-                return status;
-            }
-            if started.elapsed() > Duration::from_secs(30) {
-                let _ = self.child.kill();
-                let status = self.child.wait().expect("wait for motcua");
-                self.exited = Some(status);
-                panic!("motcua up did not stop within 30 s of SIGINT");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let stopped = motcua_testkit::interrupt(&mut self.child, Duration::from_secs(30))
+            .expect("stop motcua");
+        let status = stopped.expect("motcua up did not stop within 30 s of SIGINT");
+        self.exited = Some(status);
+        status
     }
 }
 
 impl Drop for Up {
     fn drop(&mut self) {
         if self.exited.is_none() {
-            let _ = Command::new("kill")
-                .args(["-INT", &self.child.id().to_string()])
-                .status();
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(10) {
-                if let Ok(Some(_)) = self.child.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+            let _ = motcua_testkit::interrupt(&mut self.child, Duration::from_secs(10));
         }
     }
 }
