@@ -98,4 +98,7 @@ pub use report_official::{
     Judging, Kpi766Indicators, OfficialReport, ReportQuery, ReportSource, convention_label,
     level_label,
 };
-pub use store::{Digest, FORMAT_VERSION, SLED_CACHE_BYTES, Shard, Views, sled_config};
+pub use store::{
+    Digest, FORMAT_VERSION, LOCK_WAIT, SLED_CACHE_BYTES, Shard, Views, is_lock_held, open_db,
+    sled_config,
+};

@@ -27,7 +27,7 @@ use sha2::{Digest as _, Sha256};
 use crate::apply::Delivery;
 use crate::error::{IntegrityProblem, ViewError};
 use crate::health::{Phase, ProjectorStats};
-use crate::store::{Shard, Views};
+use crate::store::{Shard, Views, is_lock_held};
 
 /// Settings of one projector.
 #[derive(Debug, Clone)]
@@ -143,11 +143,7 @@ fn open_or_recreate(
         Ok(v) => Ok((v, None)),
         // Another handle in this process (or another process) still has the store open: its
         // files are fine, and removing them under a live handle would be the real damage.
-        Err(ViewError::Sled(sled::Error::Io(e)))
-            if e.to_string().contains("could not acquire lock") =>
-        {
-            Err(ViewError::Sled(sled::Error::Io(e)))
-        }
+        Err(ViewError::Sled(e)) if is_lock_held(&e) => Err(ViewError::Sled(e)),
         // The disk refuses writes: recreating cannot help, and the files may be fine.
         Err(ViewError::Sled(sled::Error::Io(e)))
             if e.raw_os_error().is_some_and(|c| c == ENOSPC || c == EROFS) =>

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use motcua_domain::Reference;
 use motcua_domain::units::UnitCode;
@@ -24,6 +25,31 @@ pub fn sled_config(path: &Path) -> sled::Config {
     sled::Config::new()
         .path(path)
         .cache_capacity(SLED_CACHE_BYTES)
+}
+
+/// How long [`open_db`] waits for the store's lock to be released.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Opens the views database at `path` with [`sled_config`], waiting up to [`LOCK_WAIT`] for its
+/// file lock. sled's own background threads keep a database's files (and so its lock) for a
+/// moment after its last handle is dropped, so a store closed in this process a moment ago
+/// would otherwise refuse to open; a lock still held after the wait is another live handle,
+/// and its error is returned as sled gives it.
+pub fn open_db(path: &Path) -> sled::Result<sled::Db> {
+    let started = Instant::now();
+    loop {
+        match sled_config(path).open() {
+            Err(e) if is_lock_held(&e) && started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether sled refused to open a database because another handle holds its lock.
+pub fn is_lock_held(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 /// The version of the tree and key layout; a store of another version is rebuilt.
@@ -184,7 +210,7 @@ impl Views {
     /// Opens (or creates) the views of `shard` in a sled database at `path`. No healing here: see
     /// [`crate::Projector::start`] for the self-healing open.
     pub fn open(path: &Path, shard: Shard, reference: Arc<Reference>) -> Result<Views, ViewError> {
-        let db = sled_config(path).open()?;
+        let db = open_db(path)?;
         Views::open_in(&db, shard, reference)
     }
 

@@ -61,7 +61,7 @@ async fn clean_digest(log: &EventLog) -> motcua_views::Digest {
 
 /// Opens the store's sled database directly (the projector must be dropped) and edits a tree.
 fn tamper(path: &Path, tree: &str, edit: impl FnOnce(&sled::Tree)) {
-    let db = sled::Config::new().path(path).open().unwrap();
+    let db = motcua_views::open_db(path).unwrap();
     let t = db.open_tree(format!("views-79/{tree}")).unwrap();
     edit(&t);
     db.flush().unwrap();
