@@ -327,6 +327,19 @@ impl Envelope {
 
     /// Reads a stored message of any known schema version, upcasting it to the current one.
     pub fn decode(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        // Nearly every message is of the current version: read it straight into the struct, in
+        // one pass. Anything else (another version, or what the struct refuses, such as a
+        // repeated field) takes the general path, which decides as it always did.
+        if let Ok(envelope) = serde_json::from_slice::<Envelope>(bytes)
+            && envelope.schemaversion == SCHEMA_VERSION
+        {
+            return envelope.checked();
+        }
+        Envelope::decode_general(bytes)
+    }
+
+    /// [`Envelope::decode`] for any version: through a JSON value, upcast, then the struct.
+    fn decode_general(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
         let mut value: Value =
             serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
         let version = value
@@ -339,14 +352,18 @@ impl Envelope {
         upcast(&mut value, version)?;
         let envelope: Envelope =
             serde_json::from_value(value).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
-        let live = !envelope.data.events.is_empty();
-        if live == envelope.is_import() || envelope.data.commits.iter().any(|c| c.events.is_empty())
-        {
+        envelope.checked()
+    }
+
+    /// The envelope, when its data is either events or imported commits and no commit is empty.
+    fn checked(self) -> Result<Envelope, EnvelopeError> {
+        let live = !self.data.events.is_empty();
+        if live == self.is_import() || self.data.commits.iter().any(|c| c.events.is_empty()) {
             return Err(EnvelopeError::Malformed(
                 "a commit holds either events or imported commits, and no empty commit".to_owned(),
             ));
         }
-        Ok(envelope)
+        Ok(self)
     }
 }
 
@@ -369,4 +386,48 @@ fn upcast(value: &mut Value, version: u64) -> Result<(), EnvelopeError> {
 /// The chain hash of a stored message.
 pub fn chain_hash(stored: &[u8]) -> String {
     hex::encode(Sha256::digest(stored))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The one-pass read of the current version decides exactly as the general path: every
+    /// golden file of the current version, and messages the fast path must hand over.
+    #[test]
+    fn the_fast_path_decides_as_the_general_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../tests/golden/v{SCHEMA_VERSION}"));
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let fast = serde_json::from_slice::<Envelope>(&bytes).unwrap();
+            assert_eq!(fast.schemaversion, SCHEMA_VERSION);
+            assert_eq!(
+                Envelope::decode(&bytes).unwrap(),
+                Envelope::decode_general(&bytes).unwrap()
+            );
+            files += 1;
+        }
+        assert!(files > 20, "golden files of v{SCHEMA_VERSION}: {files}");
+
+        let sample = std::fs::read(dir.join("received.json")).unwrap();
+        let text = String::from_utf8(sample).unwrap();
+        // A repeated field: the struct refuses it, the general path decides (the last wins).
+        let repeated = text.replacen('{', "{\"actor\":\"someone-else\",", 1);
+        assert!(serde_json::from_slice::<Envelope>(repeated.as_bytes()).is_err());
+        assert_eq!(
+            Envelope::decode(repeated.as_bytes()).unwrap(),
+            Envelope::decode_general(&std::fs::read(dir.join("received.json")).unwrap()).unwrap()
+        );
+        // A newer version is refused as such, not as malformed.
+        let mut newer: Value = serde_json::from_str(&text).unwrap();
+        newer["schemaversion"] = Value::from(SCHEMA_VERSION + 1);
+        assert!(matches!(
+            Envelope::decode(&serde_json::to_vec(&newer).unwrap()),
+            Err(EnvelopeError::TooNew { .. })
+        ));
+    }
 }
