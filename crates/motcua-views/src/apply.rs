@@ -25,7 +25,7 @@ use crate::dead::{DeadLetter, DeadReason, ReplayOutcome};
 use crate::derive::{CounterPoint, Derived, IndexTree, check, derive};
 use crate::error::ViewError;
 use crate::facts::Folded;
-use crate::history::{History, StoredCommit};
+use crate::history::{History, StoredCommit, entry_key, scan_raw};
 use crate::keys::{Cells, Gran, counter_key};
 use crate::store::{
     META_CHECKPOINT, META_CHECKPOINT_HASH, META_SEALED, T_CODES, T_COUNTERS, T_DEAD, T_DOSSIERS,
@@ -59,6 +59,27 @@ pub struct BatchOutcome {
     pub checkpoint: u64,
 }
 
+/// What the second pass of a rebuild ([`Views::derive_all`]) found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Derivation {
+    /// Dossiers derived.
+    pub(crate) dossiers: u64,
+    /// Commits admitted.
+    pub(crate) commits: u64,
+    /// Events in them.
+    pub(crate) events: u64,
+    /// Messages that became dead letters.
+    pub(crate) dead: u64,
+}
+
+/// The checkpoint a batch ending with `last` writes: its sequence and the SHA-256 of its
+/// message (so that a replaced stream is caught at the next start).
+fn checkpoint_writes(writes: &mut Writes, last: &Delivery) {
+    writes.insert(T_META, META_CHECKPOINT, &last.seq.to_be_bytes());
+    let hash: [u8; 32] = Sha256::digest(&last.payload).into();
+    writes.insert(T_META, META_CHECKPOINT_HASH, &hash);
+}
+
 /// A dossier as the committed trees hold it: its history, the fold of it, what it derives and
 /// its parked mark.
 pub(crate) struct Cached {
@@ -85,9 +106,6 @@ pub(crate) struct DossierCache {
     half: usize,
     /// The checkpoint the entries are valid at; `None` when nothing is known.
     checkpoint: Option<u64>,
-    /// Whether the entries hold their dossiers' derived contributions (not so after a
-    /// history-only batch).
-    derived: bool,
 }
 
 impl DossierCache {
@@ -103,7 +121,6 @@ impl DossierCache {
             old: HashMap::new(),
             half: capacity / 2,
             checkpoint: None,
-            derived: true,
         }
     }
 
@@ -154,9 +171,6 @@ struct Work<'v> {
     dead: BTreeMap<u64, DeadLetter>,
     dead_removed: Vec<u64>,
     outcome: BatchOutcome,
-    /// Whether the batch derives and writes the dossiers' views, or only their histories (the
-    /// first pass of a rebuild, see [`Views::derive_all`]).
-    derive: bool,
 }
 
 /// The writes of a batch: one sled batch per tree, and which trees have any.
@@ -193,7 +207,6 @@ impl<'v> Work<'v> {
             dead: BTreeMap::new(),
             dead_removed: Vec::new(),
             outcome: BatchOutcome::default(),
-            derive: true,
         }
     }
 
@@ -214,7 +227,6 @@ impl<'v> Work<'v> {
             cache.put(k, entry);
         }
         cache.checkpoint = Some(checkpoint);
-        cache.derived = self.derive;
     }
 
     fn load(&mut self, key: &DossierKey) -> Result<&mut DossierWork, ViewError> {
@@ -246,12 +258,8 @@ impl<'v> Work<'v> {
             let folded = Folded::replay(history.events());
             // A stored history always derived when it was stored (same reference data: checked
             // at open); failing now means the store is not what this build wrote.
-            let before = if self.derive {
-                derive(key, &history, self.views.reference())
-                    .map_err(|e| corrupt("history", format!("{k}: {e}")))?
-            } else {
-                Derived::default()
-            };
+            let before = derive(key, &history, self.views.reference())
+                .map_err(|e| corrupt("history", format!("{k}: {e}")))?;
             self.dossiers.insert(
                 k.clone(),
                 DossierWork {
@@ -271,13 +279,6 @@ impl<'v> Work<'v> {
     }
 
     fn kill(&mut self, msg: &Delivery, key: Option<&DossierKey>, reason: DeadReason) {
-        // Only the code: a decoding error's text may quote the payload (personal data).
-        tracing::warn!(
-            seq = msg.seq,
-            subject = %msg.subject,
-            reason = reason.code(),
-            "dead letter"
-        );
         if let Some(key) = key
             && let Some(w) = self.dossiers.get_mut(&key.to_string())
             && w.parked.is_none()
@@ -287,105 +288,38 @@ impl<'v> Work<'v> {
         self.outcome.dead += 1;
         self.dead.insert(
             msg.seq,
-            DeadLetter {
-                seq: msg.seq,
-                subject: msg.subject.clone(),
-                reason,
-                dossier: key.map(ToString::to_string),
-                payload_hex: hex::encode(&msg.payload),
-            },
+            dead_letter(msg.seq, &msg.subject, &msg.payload, key, reason),
         );
     }
 
     fn message(&mut self, msg: &Delivery) -> Result<(), ViewError> {
-        let province = &self.views.shard().province;
-        // Only the canonical spelling of a dossier's subject: a UUID parses from other
-        // spellings too (upper case, no hyphens, braces), and a message on such a subject
-        // escapes the dossier's optimistic-concurrency check and its chain as the write side
-        // and `motcua verify` read them.
-        let key = match DossierKey::from_subject(&msg.subject) {
-            Ok(k) if k.province() == province && k.subject() == msg.subject => k,
-            _ => {
-                self.kill(msg, None, DeadReason::WrongSubject(msg.subject.clone()));
-                return Ok(());
-            }
-        };
-        // Load first so that a dead letter parks the dossier.
-        let parked = self.load(&key)?.parked;
-        if let Some(first_seq) = parked {
-            self.kill(msg, Some(&key), DeadReason::Parked { first_seq });
+        let Some(key) = canonical_key(&msg.subject, &self.views.shard().province) else {
+            self.kill(msg, None, DeadReason::WrongSubject(msg.subject.clone()));
             return Ok(());
-        }
-        let envelope = match Envelope::decode(&msg.payload) {
-            Ok(e) => e,
-            Err(EnvelopeError::TooNew { found }) => {
-                let reason = DeadReason::NewerSchema {
-                    found,
-                    supported: SCHEMA_VERSION,
-                };
-                self.kill(msg, Some(&key), reason);
-                return Ok(());
-            }
-            Err(e) => {
-                self.kill(msg, Some(&key), DeadReason::Undecodable(e.to_string()));
-                return Ok(());
-            }
         };
-        if envelope.subject != key {
-            let reason = DeadReason::SubjectMismatch {
-                envelope: envelope.subject.to_string(),
-            };
-            self.kill(msg, Some(&key), reason);
-            return Ok(());
-        }
-        let events = envelope.events();
         let reference = self.views.inner.reference.clone();
         let w = self.load(&key)?;
-        if msg.seq <= w.history.last_seq() {
-            self.outcome.skipped += 1;
-            return Ok(());
+        let admission = admit(
+            &w.history,
+            &mut w.folded,
+            w.parked,
+            &key,
+            msg.seq,
+            &msg.payload,
+            &reference,
+        );
+        match admission {
+            Admission::Applied(commit) => {
+                let n = commit.events.len() as u64;
+                w.history.push_new(commit, msg.payload.clone());
+                // Derived once per dossier and batch, when the batch's writes are built.
+                w.changed = true;
+                self.outcome.commits += 1;
+                self.outcome.events += n;
+            }
+            Admission::Skipped => self.outcome.skipped += 1,
+            Admission::Dead(reason) => self.kill(msg, Some(&key), reason),
         }
-        if envelope.prevhash != w.history.last_hash() {
-            let reason = DeadReason::BrokenChain {
-                expected: w.history.last_hash().to_owned(),
-                found: envelope.prevhash.clone(),
-            };
-            self.kill(msg, Some(&key), reason);
-            return Ok(());
-        }
-        if events
-            .iter()
-            .any(|e| w.folded.state.applied_commands.contains(&e.command_id))
-        {
-            let reason = DeadReason::BrokenHistory("the command was applied before".to_owned());
-            self.kill(msg, Some(&key), reason);
-            return Ok(());
-        }
-        // Folded in place, not on a copy: a message that breaks the state is rare, and then
-        // the state is folded again from the history, which it has not entered.
-        for e in &events {
-            w.folded.apply(e);
-        }
-        let first_at = w.history.events().chain(&events).next().map(|e| e.at);
-        let verdict = match w.folded.state.check_invariants() {
-            Err(m) => Err(DeadReason::BrokenHistory(m)),
-            Ok(()) => first_at.map_or(Ok(()), |t| check(&w.folded, t, &reference)),
-        };
-        if let Err(reason) = verdict {
-            w.folded = Folded::replay(w.history.events());
-            self.kill(msg, Some(&key), reason);
-            return Ok(());
-        }
-        let n = events.len() as u64;
-        w.history.commits.push(StoredCommit {
-            seq: msg.seq,
-            hash: chain_hash(&msg.payload),
-            events,
-        });
-        // Derived once per dossier and batch, when the batch's writes are built.
-        w.changed = true;
-        self.outcome.commits += 1;
-        self.outcome.events += n;
         Ok(())
     }
 
@@ -396,12 +330,11 @@ impl<'v> Work<'v> {
         let reference = self.views.inner.reference.clone();
         for (k, w) in &mut self.dossiers {
             if w.changed {
-                for entry in w.history.unstored(k) {
-                    let (hk, hv) = entry?;
-                    batches.insert(T_HISTORY, hk, hv);
+                for (hk, hv) in w.history.unstored(k) {
+                    batches.insert(T_HISTORY, hk, hv.as_ref());
                 }
             }
-            if w.changed && self.derive {
+            if w.changed {
                 let after = derive_checked(k, &w.history, &reference)?;
                 write_derived(k, &w.before, &after, &mut batches, &mut deltas)?;
                 w.after = Some(after);
@@ -424,6 +357,116 @@ impl<'v> Work<'v> {
         batches.remove(T_META, META_SEALED);
         Ok(batches)
     }
+}
+
+/// The dossier a subject names when it is the canonical spelling of a dossier subject of
+/// `province`. A UUID parses from other spellings too (upper case, no hyphens, braces), and a
+/// message on such a subject escapes the dossier's optimistic-concurrency check and its chain
+/// as the write side and `motcua verify` read them.
+fn canonical_key(subject: &str, province: &UnitCode) -> Option<DossierKey> {
+    DossierKey::from_subject(subject)
+        .ok()
+        .filter(|k| k.province() == province && k.subject() == subject)
+}
+
+/// A dead letter of the message at `seq`, logged by its code only: a decoding error's text may
+/// quote the payload (personal data).
+fn dead_letter(
+    seq: u64,
+    subject: &str,
+    payload: &[u8],
+    key: Option<&DossierKey>,
+    reason: DeadReason,
+) -> DeadLetter {
+    tracing::warn!(seq, subject, reason = reason.code(), "dead letter");
+    DeadLetter {
+        seq,
+        subject: subject.to_owned(),
+        reason,
+        dossier: key.map(ToString::to_string),
+        payload_hex: hex::encode(payload),
+    }
+}
+
+/// What becomes of one message of a dossier.
+enum Admission {
+    /// It enters the history as this commit (the state is folded with it).
+    Applied(StoredCommit),
+    /// The history already holds it.
+    Skipped,
+    /// It is a dead letter, for this reason (the state is as it was).
+    Dead(DeadReason),
+}
+
+/// The checks a message of `key` passes before it enters the dossier's history, the same for
+/// the live projector and for a rebuild: not parked, decodes, names its subject, continues the
+/// hash chain, applies no command twice, and leaves a state that keeps the aggregate's
+/// invariants and that the reference data resolves. `folded` is the fold of `history`; it is
+/// folded with the commit when the commit is applied, and left as it was otherwise.
+fn admit(
+    history: &History,
+    folded: &mut Folded,
+    parked: Option<u64>,
+    key: &DossierKey,
+    seq: u64,
+    payload: &[u8],
+    reference: &Reference,
+) -> Admission {
+    if let Some(first_seq) = parked {
+        return Admission::Dead(DeadReason::Parked { first_seq });
+    }
+    let envelope = match Envelope::decode(payload) {
+        Ok(e) => e,
+        Err(EnvelopeError::TooNew { found }) => {
+            return Admission::Dead(DeadReason::NewerSchema {
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        Err(e) => return Admission::Dead(DeadReason::Undecodable(e.to_string())),
+    };
+    if envelope.subject != *key {
+        return Admission::Dead(DeadReason::SubjectMismatch {
+            envelope: envelope.subject.to_string(),
+        });
+    }
+    if seq <= history.last_seq() {
+        return Admission::Skipped;
+    }
+    if envelope.prevhash != history.last_hash() {
+        return Admission::Dead(DeadReason::BrokenChain {
+            expected: history.last_hash().to_owned(),
+            found: envelope.prevhash,
+        });
+    }
+    let events = envelope.events();
+    if events
+        .iter()
+        .any(|e| folded.state.applied_commands.contains(&e.command_id))
+    {
+        return Admission::Dead(DeadReason::BrokenHistory(
+            "the command was applied before".to_owned(),
+        ));
+    }
+    // Folded in place, not on a copy: a message that breaks the state is rare, and then the
+    // state is folded again from the history, which it has not entered.
+    for e in &events {
+        folded.apply(e);
+    }
+    let first_at = history.events().chain(&events).next().map(|e| e.at);
+    let verdict = match folded.state.check_invariants() {
+        Err(m) => Err(DeadReason::BrokenHistory(m)),
+        Ok(()) => first_at.map_or(Ok(()), |t| check(folded, t, reference)),
+    };
+    if let Err(reason) = verdict {
+        *folded = Folded::replay(history.events());
+        return Admission::Dead(reason);
+    }
+    Admission::Applied(StoredCommit {
+        seq,
+        hash: chain_hash(payload),
+        events,
+    })
 }
 
 /// The contributions of a history whose every message passed [`check`] when it was applied.
@@ -538,25 +581,17 @@ impl Views {
     /// skipped; one that cannot be decoded or applied becomes a dead letter in the same
     /// transaction. Blocking: call it from a blocking thread in async code.
     pub fn apply(&self, batch: &[Delivery]) -> Result<BatchOutcome, ViewError> {
-        self.apply_as(batch, true)
+        self.apply_as(batch)
     }
 
-    /// [`Views::apply`] that writes only the histories, dead letters, parked marks and the
-    /// checkpoint: the first pass of a rebuild, whose second pass is [`Views::derive_all`].
-    /// The other views are left as they were (empty, in a rebuild).
-    pub(crate) fn apply_histories(&self, batch: &[Delivery]) -> Result<BatchOutcome, ViewError> {
-        self.apply_as(batch, false)
-    }
-
-    fn apply_as(&self, batch: &[Delivery], derive: bool) -> Result<BatchOutcome, ViewError> {
+    fn apply_as(&self, batch: &[Delivery]) -> Result<BatchOutcome, ViewError> {
         let mut w = self.lock()?;
         let checkpoint = self.checkpoint()?;
-        if w.cache.checkpoint != Some(checkpoint) || w.cache.derived != derive {
-            // The trees moved without this cache (or it was never filled), or it was filled in
-            // the other mode: it says nothing.
+        if w.cache.checkpoint != Some(checkpoint) {
+            // The trees moved without this cache (or it was never filled): it says nothing.
             w.cache.clear();
         }
-        let result = self.apply_locked(&mut w.cache, checkpoint, batch, derive);
+        let result = self.apply_locked(&mut w.cache, checkpoint, batch);
         if result.is_err() {
             // Entries of the failed batch were taken out and are gone; the rest would still be
             // right, but nothing is kept that an error path has not been reasoned about for.
@@ -570,10 +605,8 @@ impl Views {
         cache: &mut DossierCache,
         checkpoint: u64,
         batch: &[Delivery],
-        derive: bool,
     ) -> Result<BatchOutcome, ViewError> {
         let mut work = Work::new(self, Some(cache));
-        work.derive = derive;
         let mut last: Option<&Delivery> = None;
         for msg in batch {
             if msg.seq <= last.map_or(checkpoint, |l| l.seq) {
@@ -588,9 +621,7 @@ impl Views {
             return Ok(work.outcome);
         };
         let mut writes = work.writes()?;
-        writes.insert(T_META, META_CHECKPOINT, &last.seq.to_be_bytes());
-        let hash: [u8; 32] = Sha256::digest(&last.payload).into();
-        writes.insert(T_META, META_CHECKPOINT_HASH, &hash);
+        checkpoint_writes(&mut writes, last);
         self.commit(&writes)?;
         let mut outcome = work.outcome;
         outcome.checkpoint = last.seq;
@@ -598,14 +629,64 @@ impl Views {
         Ok(outcome)
     }
 
-    /// The second pass of a rebuild: derives every dossier once from its whole stored history
-    /// and writes its row, index entries and counters, a chunk of dossiers per transaction.
-    /// Expects views whose histories were written by [`Views::apply_histories`] and whose other
-    /// trees are empty. The result is the same as applying the messages one batch at a time
-    /// (the views are a function of the histories), at a fraction of the writes: a dossier's
-    /// row and entries are written once instead of at each of its commits, and a counter once
-    /// per chunk. Returns the number of dossiers derived.
-    pub(crate) fn derive_all(&self) -> Result<u64, ViewError> {
+    /// The first pass of a rebuild: every message of the batch above the checkpoint is put in
+    /// its dossier's history as the stream stored it, unchecked, with the checkpoint, in one
+    /// transaction; a message on a subject that is not a canonical dossier subject of the shard
+    /// is a dead letter at once (that check needs no history). The second pass,
+    /// [`Views::derive_all`], checks every dossier's messages in order and derives its views.
+    /// Returns the messages staged (as `commits`; their events are counted by the second pass)
+    /// and the dead letters.
+    pub(crate) fn stage(&self, batch: &[Delivery]) -> Result<BatchOutcome, ViewError> {
+        let mut w = self.lock()?;
+        // The histories change under whatever it held.
+        w.cache.clear();
+        let checkpoint = self.checkpoint()?;
+        let mut outcome = BatchOutcome::default();
+        let mut writes = Writes::new();
+        let mut last: Option<&Delivery> = None;
+        for msg in batch {
+            if msg.seq <= last.map_or(checkpoint, |l| l.seq) {
+                outcome.skipped += 1;
+                continue;
+            }
+            last = Some(msg);
+            match canonical_key(&msg.subject, &self.shard().province) {
+                Some(key) => {
+                    let k = entry_key(&key.to_string(), msg.seq);
+                    writes.insert(T_HISTORY, k, msg.payload.as_ref());
+                    outcome.commits += 1;
+                }
+                None => {
+                    let reason = DeadReason::WrongSubject(msg.subject.clone());
+                    let letter = dead_letter(msg.seq, &msg.subject, &msg.payload, None, reason);
+                    let v = serde_json::to_vec(&letter).map_err(|e| corrupt("dead", e))?;
+                    writes.insert(T_DEAD, &msg.seq.to_be_bytes(), v);
+                    outcome.dead += 1;
+                }
+            }
+        }
+        let Some(last) = last else {
+            outcome.checkpoint = checkpoint;
+            return Ok(outcome);
+        };
+        checkpoint_writes(&mut writes, last);
+        writes.remove(T_META, META_SEALED);
+        self.write_rebuilding(writes)?;
+        outcome.checkpoint = last.seq;
+        Ok(outcome)
+    }
+
+    /// The second pass of a rebuild: reads every dossier's staged history once, in key order,
+    /// admits its messages in stream order with the live projector's checks ([`admit`]: a
+    /// message that fails becomes a dead letter, leaves the history and parks the dossier, as
+    /// live), derives the dossier once from what was admitted and writes its row, index
+    /// entries and counters, a chunk of dossiers per transaction. Expects views whose
+    /// histories were written by [`Views::stage`] and whose other trees hold only the staging
+    /// pass's dead letters. Every check is a function of one dossier's messages in order, so
+    /// the views are the same as applying the messages one batch at a time, at a fraction of
+    /// the writes: a dossier's row and entries are written once instead of at each of its
+    /// commits, a counter once per chunk, and a message only once, by the first pass. Blocking.
+    pub(crate) fn derive_all(&self) -> Result<Derivation, ViewError> {
         /// Dossiers per transaction: bounds the memory a chunk's writes take.
         const CHUNK: usize = 1_024;
         let mut w = self.lock()?;
@@ -613,30 +694,81 @@ impl Views {
         let reference = self.inner.reference.clone();
         let mut writes = Writes::new();
         let mut deltas: BTreeMap<Vec<u8>, Cells> = BTreeMap::new();
-        let (mut done, mut in_chunk) = (0u64, 0usize);
+        let mut out = Derivation::default();
+        let mut in_chunk = 0usize;
         let none = Derived::default();
-        for item in History::scan_all(self.tree(T_HISTORY)) {
-            let (k, history) = item?;
+        for item in scan_raw(self.tree(T_HISTORY)) {
+            let (k, entries) = item?;
+            let key: DossierKey = k
+                .parse()
+                .map_err(|e| corrupt("history", format!("dossier key {k}: {e}")))?;
+            let mut history = History::default();
+            let mut folded = Folded::new();
+            let mut parked: Option<u64> = None;
+            for (seq, bytes) in entries {
+                match admit(&history, &mut folded, parked, &key, seq, &bytes, &reference) {
+                    Admission::Applied(commit) => {
+                        out.events += commit.events.len() as u64;
+                        out.commits += 1;
+                        history.push_stored(commit);
+                    }
+                    Admission::Skipped => {
+                        return Err(corrupt("history", format!("{k}: {seq} staged twice")));
+                    }
+                    Admission::Dead(reason) => {
+                        let letter = dead_letter(seq, &key.subject(), &bytes, Some(&key), reason);
+                        let v = serde_json::to_vec(&letter).map_err(|e| corrupt("dead", e))?;
+                        writes.insert(T_DEAD, &seq.to_be_bytes(), v);
+                        writes.remove(T_HISTORY, entry_key(&k, seq));
+                        parked.get_or_insert(seq);
+                        out.dead += 1;
+                    }
+                }
+            }
+            if let Some(seq) = parked {
+                writes.insert(T_PARKED, k.as_bytes(), &seq.to_be_bytes());
+            }
             let derived = derive_checked(&k, &history, &reference)?;
             write_derived(&k, &none, &derived, &mut writes, &mut deltas)?;
-            done += 1;
+            out.dossiers += 1;
             in_chunk += 1;
             if in_chunk == CHUNK {
                 counter_writes(self, std::mem::take(&mut deltas), &mut writes)?;
-                self.commit(&std::mem::replace(&mut writes, Writes::new()))?;
+                self.write_rebuilding(std::mem::replace(&mut writes, Writes::new()))?;
                 in_chunk = 0;
             }
         }
         counter_writes(self, deltas, &mut writes)?;
         writes.remove(T_META, META_SEALED);
-        self.commit(&writes)?;
-        Ok(done)
+        self.write_rebuilding(writes)?;
+        Ok(out)
     }
 
     /// Sets how many dossiers' work state the writer keeps between batches (0: none), and
     /// forgets what it kept.
     pub fn set_cache_capacity(&self, dossiers: usize) -> Result<(), ViewError> {
         self.lock()?.cache.set_capacity(dossiers);
+        Ok(())
+    }
+
+    /// Writes a rebuild's batch tree by tree (each tree's batch atomic on its own), without a
+    /// transaction and without a flush. A rebuild's views are not whole until it ends (the reset
+    /// marker says so, and a crash before the end rebuilds again), so atomicity across trees and
+    /// durability per batch buy it nothing, while a sled transaction reads every key it writes
+    /// first (more than half of a staging batch's cost, measured) and a flush per batch waits on
+    /// the disk. [`Views::set_resetting`] flushes everything before it clears the marker.
+    fn write_rebuilding(&self, writes: Writes) -> Result<(), ViewError> {
+        let trees = self
+            .inner
+            .trees
+            .iter()
+            .zip(writes.batches)
+            .zip(writes.touched);
+        for ((tree, batch), touched) in trees {
+            if touched {
+                tree.apply_batch(batch)?;
+            }
+        }
         Ok(())
     }
 

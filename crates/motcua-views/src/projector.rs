@@ -663,15 +663,18 @@ pub const REBUILD_BATCH: usize = 1_000;
 /// consumer of a live projector is not touched), reporting progress after every batch. Returns
 /// the final progress.
 ///
-/// Two passes: the stream's messages are applied as [`catch_up`] applies them but writing only
-/// the histories, dead letters and checkpoint; then every dossier is derived once from its whole
-/// history (`Views::derive_all`). The views are the same as one batch at a time would make
-/// them (the digest tests compare the two), with far fewer writes. Until the second pass is done
-/// the reset marker stays set, so a crash in between is rebuilt again at the next start.
+/// Two passes: every message of the stream is put in its dossier's history as stored, unchecked
+/// (`Views::stage`: one write per message, as raw as a projector can be); then every dossier is
+/// read once, its messages checked in order exactly as the live projector checks them, and its
+/// views derived once from what passed (`Views::derive_all`). The views are the same as one
+/// batch at a time would make them (the digest tests compare the two), with far fewer writes
+/// and no dossier kept in memory between messages. Until the second pass is done the reset
+/// marker stays set, so a crash in between is rebuilt again at the next start. Events and dead
+/// letters of the progress count from the second pass on (the first pass does not decode).
 pub async fn rebuild(
     log: &EventLog,
     views: &Views,
-    progress: impl FnMut(&Progress),
+    mut progress: impl FnMut(&Progress),
 ) -> Result<Progress, ViewError> {
     let v = views.clone();
     blocking(move || {
@@ -681,20 +684,28 @@ pub async fn rebuild(
         v.set_resetting(true)
     })
     .await?;
-    let p = replay(log, views, progress, false).await?;
-    let v = views.clone();
     let started = Instant::now();
-    let dossiers = blocking(move || {
-        let n = v.derive_all()?;
+    let mut p = replay(log, views, &mut progress, false).await?;
+    let staged = p.elapsed;
+    let v = views.clone();
+    let derived = blocking(move || {
+        let d = v.derive_all()?;
         v.set_resetting(false)?;
-        Ok(n)
+        Ok(d)
     })
     .await?;
+    p.events = derived.events;
+    p.dead += derived.dead;
+    p.elapsed = started.elapsed();
+    progress(&p);
     tracing::info!(
         shard = %views.shard(),
-        dossiers,
-        seconds = started.elapsed().as_secs_f64(),
-        "views derived from the rebuilt histories"
+        messages = p.messages,
+        dossiers = derived.dossiers,
+        dead = p.dead,
+        staged_seconds = staged.as_secs_f64(),
+        derived_seconds = (p.elapsed - staged).as_secs_f64(),
+        "views rebuilt"
     );
     Ok(p)
 }
@@ -709,8 +720,7 @@ pub async fn catch_up(
     replay(log, views, progress, true).await
 }
 
-/// [`catch_up`], deriving each batch's views (`derive`) or writing only the histories (the
-/// first pass of [`rebuild`]).
+/// [`catch_up`] (`derive`), or the first pass of [`rebuild`], which only stages the messages.
 async fn replay(
     log: &EventLog,
     views: &Views,
@@ -760,7 +770,7 @@ async fn replay(
                 if derive {
                     v.apply(&deliveries)
                 } else {
-                    v.apply_histories(&deliveries)
+                    v.stage(&deliveries)
                 }
             })
             .await?;

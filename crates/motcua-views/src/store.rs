@@ -53,7 +53,7 @@ pub fn is_lock_held(e: &sled::Error) -> bool {
 }
 
 /// The version of the tree and key layout; a store of another version is rebuilt.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// One projector's slice of the world: a province's stream under a projector name. The name is
 /// the durable consumer's name and prefixes the shard's sled trees, so several shards can share
@@ -445,6 +445,9 @@ impl Views {
         if on {
             meta.insert(META_RESETTING, &[1u8])?;
         } else {
+            // Everything written while it was set is on disk before the marker goes: a rebuild
+            // writes without flushing.
+            self.inner.db.flush()?;
             meta.remove(META_RESETTING)?;
         }
         self.inner.db.flush()?;
