@@ -55,10 +55,15 @@ pub async fn spawn_child(
         command.arg("--raw");
     }
     let what = if raw { "raw replay" } else { "rebuild" };
-    let output = command.output().await.map_err(BenchError::io(format!(
-        "running {} bench-child",
-        exe.display()
-    )))?;
+    // Not `output()`: it pipes stderr whatever was set, and the child's logs (and the reason it
+    // failed) would be lost.
+    let running = || BenchError::io(format!("running {} bench-child", exe.display()));
+    let output = command
+        .spawn()
+        .map_err(running())?
+        .wait_with_output()
+        .await
+        .map_err(running())?;
     if !output.status.success() {
         return Err(BenchError::Failed(format!(
             "the {what} child failed ({})",

@@ -72,6 +72,14 @@ pub(crate) struct Derivation {
     pub(crate) dead: u64,
 }
 
+/// A chunk of a rebuild's second pass: its writes, and its counter deltas, to be added to the
+/// stored counters when it is written.
+#[derive(Default)]
+struct Chunk {
+    writes: Writes,
+    deltas: BTreeMap<Vec<u8>, Cells>,
+}
+
 /// The checkpoint a batch ending with `last` writes: its sequence and the SHA-256 of its
 /// message (so that a replaced stream is caught at the next start).
 fn checkpoint_writes(writes: &mut Writes, last: &Delivery) {
@@ -177,6 +185,12 @@ struct Work<'v> {
 struct Writes {
     batches: Vec<sled::Batch>,
     touched: [bool; TREES.len()],
+}
+
+impl Default for Writes {
+    fn default() -> Writes {
+        Writes::new()
+    }
 }
 
 impl Writes {
@@ -680,20 +694,31 @@ impl Views {
     /// admits its messages in stream order with the live projector's checks ([`admit`]: a
     /// message that fails becomes a dead letter, leaves the history and parks the dossier, as
     /// live), derives the dossier once from what was admitted and writes its row, index
-    /// entries and counters, a chunk of dossiers per transaction. Expects views whose
-    /// histories were written by [`Views::stage`] and whose other trees hold only the staging
-    /// pass's dead letters. Every check is a function of one dossier's messages in order, so
+    /// entries and counters, a chunk of dossiers at a time ([`Views::write_rebuilding`]).
+    /// Expects views whose histories were written by [`Views::stage`] and whose other trees
+    /// hold only the staging pass's dead letters. Every check is a function of one dossier's messages in order, so
     /// the views are the same as applying the messages one batch at a time, at a fraction of
     /// the writes: a dossier's row and entries are written once instead of at each of its
     /// commits, a counter once per chunk, and a message only once, by the first pass. Blocking.
     pub(crate) fn derive_all(&self) -> Result<Derivation, ViewError> {
-        /// Dossiers per transaction: bounds the memory a chunk's writes take.
-        const CHUNK: usize = 1_024;
         let mut w = self.lock()?;
         w.cache.clear();
+        self.derive_chunks(|Chunk { mut writes, deltas }| {
+            counter_writes(self, deltas, &mut writes)?;
+            self.write_rebuilding(writes)
+        })
+    }
+
+    /// Every dossier's staged history admitted and derived, handed to `write` a chunk of
+    /// dossiers at a time.
+    fn derive_chunks(
+        &self,
+        mut write: impl FnMut(Chunk) -> Result<(), ViewError>,
+    ) -> Result<Derivation, ViewError> {
+        /// Dossiers per chunk: bounds the memory a chunk's writes take.
+        const CHUNK: usize = 1_024;
         let reference = self.inner.reference.clone();
-        let mut writes = Writes::new();
-        let mut deltas: BTreeMap<Vec<u8>, Cells> = BTreeMap::new();
+        let mut chunk = Chunk::default();
         let mut out = Derivation::default();
         let mut in_chunk = 0usize;
         let none = Derived::default();
@@ -718,29 +743,29 @@ impl Views {
                     Admission::Dead(reason) => {
                         let letter = dead_letter(seq, &key.subject(), &bytes, Some(&key), reason);
                         let v = serde_json::to_vec(&letter).map_err(|e| corrupt("dead", e))?;
-                        writes.insert(T_DEAD, &seq.to_be_bytes(), v);
-                        writes.remove(T_HISTORY, entry_key(&k, seq));
+                        chunk.writes.insert(T_DEAD, &seq.to_be_bytes(), v);
+                        chunk.writes.remove(T_HISTORY, entry_key(&k, seq));
                         parked.get_or_insert(seq);
                         out.dead += 1;
                     }
                 }
             }
             if let Some(seq) = parked {
-                writes.insert(T_PARKED, k.as_bytes(), &seq.to_be_bytes());
+                chunk
+                    .writes
+                    .insert(T_PARKED, k.as_bytes(), &seq.to_be_bytes());
             }
             let derived = derive_checked(&k, &history, &reference)?;
-            write_derived(&k, &none, &derived, &mut writes, &mut deltas)?;
+            write_derived(&k, &none, &derived, &mut chunk.writes, &mut chunk.deltas)?;
             out.dossiers += 1;
             in_chunk += 1;
             if in_chunk == CHUNK {
-                counter_writes(self, std::mem::take(&mut deltas), &mut writes)?;
-                self.write_rebuilding(std::mem::replace(&mut writes, Writes::new()))?;
+                write(std::mem::take(&mut chunk))?;
                 in_chunk = 0;
             }
         }
-        counter_writes(self, deltas, &mut writes)?;
-        writes.remove(T_META, META_SEALED);
-        self.write_rebuilding(writes)?;
+        chunk.writes.remove(T_META, META_SEALED);
+        write(chunk)?;
         Ok(out)
     }
 

@@ -24,7 +24,7 @@ use motcua_log::trace::{TRACEPARENT, TraceContext};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::apply::Delivery;
+use crate::apply::{BatchOutcome, Delivery};
 use crate::error::{IntegrityProblem, ViewError};
 use crate::health::{Phase, ProjectorStats};
 use crate::store::{Shard, Views, is_lock_held};
@@ -109,12 +109,15 @@ pub struct Projector {
     stats: Arc<ProjectorStats>,
 }
 
+/// The result of a blocking task, its panic or cancellation as an error.
+fn joined<T>(r: Result<Result<T, ViewError>, tokio::task::JoinError>) -> Result<T, ViewError> {
+    r.map_err(|e| ViewError::Task(e.to_string()))?
+}
+
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ViewError> + Send + 'static,
 ) -> Result<T, ViewError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ViewError::Task(e.to_string()))?
+    joined(tokio::task::spawn_blocking(f).await)
 }
 
 /// Whether a directory holds nothing but what sled writes, so that removing it loses nothing of
@@ -749,6 +752,17 @@ async fn replay(
     let consumer = log.replay(&province, Vec::new(), p.seq + 1).await?;
     let mut messages = consumer.messages().await.map_err(|e| err(e.to_string()))?;
     let mut batch = Vec::with_capacity(REBUILD_BATCH);
+    // One batch is applied on a blocking thread while the next one is received: batches are
+    // still applied one after the other, in order, each after the previous one's checkpoint.
+    let mut in_flight: Option<tokio::task::JoinHandle<Result<BatchOutcome, ViewError>>> = None;
+    let mut account = |o: BatchOutcome, p: &mut Progress| {
+        p.seq = o.checkpoint;
+        p.messages += o.commits + o.dead;
+        p.events += o.events;
+        p.dead += o.dead;
+        p.elapsed = started.elapsed();
+        progress(p);
+    };
     loop {
         let next = tokio::time::timeout(Duration::from_secs(30), messages.next())
             .await
@@ -764,23 +778,22 @@ async fn replay(
             payload: m.payload.clone(),
         });
         if batch.len() >= REBUILD_BATCH || seq >= target {
+            if let Some(previous) = in_flight.take() {
+                account(joined(previous.await)?, &mut p);
+            }
             let v = views.clone();
             let deliveries = std::mem::take(&mut batch);
-            let o = blocking(move || {
+            in_flight = Some(tokio::task::spawn_blocking(move || {
                 if derive {
                     v.apply(&deliveries)
                 } else {
                     v.stage(&deliveries)
                 }
-            })
-            .await?;
-            p.seq = o.checkpoint;
-            p.messages += o.commits + o.dead;
-            p.events += o.events;
-            p.dead += o.dead;
-            p.elapsed = started.elapsed();
-            progress(&p);
+            }));
             if seq >= target {
+                if let Some(last) = in_flight.take() {
+                    account(joined(last.await)?, &mut p);
+                }
                 return Ok(p);
             }
         }
