@@ -14,6 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
+use jiff::Timestamp;
 use motcua_domain::units::UnitCode;
 use motcua_log::envelope::{EnvelopeError, SCHEMA_VERSION, chain_hash};
 use motcua_log::{DossierKey, Envelope};
@@ -26,10 +27,12 @@ use crate::derive::{CounterPoint, Derived, IndexTree, check, derive};
 use crate::error::ViewError;
 use crate::facts::Folded;
 use crate::history::{History, StoredCommit, entry_key, scan_raw};
+use crate::keys::ts_bytes;
 use crate::keys::{Cells, Gran, counter_key};
 use crate::store::{
-    META_CHECKPOINT, META_CHECKPOINT_HASH, META_SEALED, T_CODES, T_COUNTERS, T_DEAD, T_DOSSIERS,
-    T_DUE, T_HISTORY, T_META, T_NAMES, T_PARKED, T_QUEUE, TREES, Views, corrupt,
+    META_CHECKPOINT, META_CHECKPOINT_HASH, META_LATEST_EVENT, META_SEALED, T_CODES, T_COUNTERS,
+    T_DEAD, T_DOSSIERS, T_DUE, T_HISTORY, T_META, T_NAMES, T_PARKED, T_QUEUE, TREES, Views,
+    corrupt,
 };
 use motcua_domain::Reference;
 
@@ -70,6 +73,8 @@ pub(crate) struct Derivation {
     pub(crate) events: u64,
     /// Messages that became dead letters.
     pub(crate) dead: u64,
+    /// The time of the latest event admitted.
+    pub(crate) latest: Option<Timestamp>,
 }
 
 /// A chunk of a rebuild's second pass: its writes, and its counter deltas, to be added to the
@@ -179,6 +184,8 @@ struct Work<'v> {
     dead: BTreeMap<u64, DeadLetter>,
     dead_removed: Vec<u64>,
     outcome: BatchOutcome,
+    /// The time of the latest event applied by the batch.
+    latest: Option<Timestamp>,
 }
 
 /// The writes of a batch: one sled batch per tree, and which trees have any.
@@ -221,6 +228,7 @@ impl<'v> Work<'v> {
             dead: BTreeMap::new(),
             dead_removed: Vec::new(),
             outcome: BatchOutcome::default(),
+            latest: None,
         }
     }
 
@@ -325,9 +333,11 @@ impl<'v> Work<'v> {
         match admission {
             Admission::Applied(commit) => {
                 let n = commit.events.len() as u64;
+                let latest = commit.events.iter().map(|e| e.at).max();
                 w.history.push_new(commit, msg.payload.clone());
                 // Derived once per dossier and batch, when the batch's writes are built.
                 w.changed = true;
+                self.latest = self.latest.max(latest);
                 self.outcome.commits += 1;
                 self.outcome.events += n;
             }
@@ -368,6 +378,14 @@ impl<'v> Work<'v> {
             batches.insert(T_DEAD, &seq.to_be_bytes(), v);
         }
         counter_writes(self.views, deltas, &mut batches)?;
+        if let Some(t) = self.latest
+            && self
+                .views
+                .latest_event_at()?
+                .is_none_or(|stored| t > stored)
+        {
+            batches.insert(T_META, META_LATEST_EVENT, &ts_bytes(t));
+        }
         batches.remove(T_META, META_SEALED);
         Ok(batches)
     }
@@ -734,6 +752,7 @@ impl Views {
                 match admit(&history, &mut folded, parked, &key, seq, &bytes, &reference) {
                     Admission::Applied(commit) => {
                         out.events += commit.events.len() as u64;
+                        out.latest = out.latest.max(commit.events.iter().map(|e| e.at).max());
                         out.commits += 1;
                         history.push_stored(commit);
                     }
@@ -765,6 +784,9 @@ impl Views {
             }
         }
         chunk.writes.remove(T_META, META_SEALED);
+        if let Some(t) = out.latest {
+            chunk.writes.insert(T_META, META_LATEST_EVENT, &ts_bytes(t));
+        }
         write(chunk)?;
         Ok(out)
     }

@@ -342,6 +342,17 @@ impl Views {
         }
         // The period has not ended: judge open dossiers at `at`. The running states give the
         // end of `at`'s day; the due-time indexes correct for what falls due later that day.
+        // Views holding an event later than `at` (another node's clock a little ahead) say
+        // nothing of what stood before it: they are judged at that event.
+        let at = match self.latest_event_at()? {
+            Some(latest) if latest > at => {
+                if period_end <= latest {
+                    return self.period(unit, from, to, latest);
+                }
+                latest
+            }
+            _ => at,
+        };
         let today = days.date(at);
         let end = self.prefix(Family::Bieu06, u, today)?;
         let midnight = days.end(today);
@@ -373,8 +384,10 @@ impl Views {
     /// Received, resolved and ended counts are by event day. "Carried over" is what was pending
     /// at the end of the day before `from`; "pending within time / overdue" is judged at the
     /// period end when it is not after `at`, and at `at` otherwise. `at` is meant to be the
-    /// current time: the views hold the events projected so far and nothing later. For the report
-    /// of a running period as it stood at a past instant, use [`Views::bieu06_as_of`].
+    /// current time: the views hold the events projected so far and nothing later. When they
+    /// hold a later event (clocks of two nodes apart), a running period is judged at that event's
+    /// time instead, which `judged_at` gives. For the report of a running period as it stood at
+    /// a past instant, use [`Views::bieu06_as_of`].
     pub fn bieu06(
         &self,
         unit: &UnitCode,

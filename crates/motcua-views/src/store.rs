@@ -53,7 +53,7 @@ pub fn is_lock_held(e: &sled::Error) -> bool {
 }
 
 /// The version of the tree and key layout; a store of another version is rebuilt.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// One projector's slice of the world: a province's stream under a projector name. The name is
 /// the durable consumer's name and prefixes the shard's sled trees, so several shards can share
@@ -139,14 +139,18 @@ pub(crate) const META_CHECKPOINT: &[u8] = b"checkpoint";
 pub(crate) const META_CHECKPOINT_HASH: &[u8] = b"checkpoint_hash";
 pub(crate) const META_SEALED: &[u8] = b"sealed";
 pub(crate) const META_RESETTING: &[u8] = b"resetting";
+/// The time of the latest event the views hold (`keys::ts_bytes`): a live report cannot be
+/// judged before it.
+pub(crate) const META_LATEST_EVENT: &[u8] = b"latest_event";
 
 /// Meta keys that enter the digest: the same events give the same values. The shard name (two
 /// nodes may name their projectors differently) and the sealed digest are left out.
-const META_IN_DIGEST: [&[u8]; 4] = [
+const META_IN_DIGEST: [&[u8]; 5] = [
     META_FORMAT,
     META_REFERENCE,
     META_CHECKPOINT,
     META_CHECKPOINT_HASH,
+    META_LATEST_EVENT,
 ];
 
 /// A digest sealed at a clean shutdown, with the checkpoint it belongs to.
@@ -295,6 +299,16 @@ impl Views {
             .get(META_CHECKPOINT)?
             .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
             .map_or(0, u64::from_be_bytes))
+    }
+
+    /// The time of the latest event applied, if any.
+    pub fn latest_event_at(&self) -> Result<Option<jiff::Timestamp>, ViewError> {
+        match self.tree(T_META).get(META_LATEST_EVENT)? {
+            None => Ok(None),
+            Some(v) => crate::keys::ts_from(&v)
+                .map(Some)
+                .ok_or_else(|| corrupt("meta", "bad latest event time")),
+        }
     }
 
     /// SHA-256 of the payload of the message at the checkpoint, if any was applied.
