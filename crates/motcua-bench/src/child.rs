@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::BenchError;
 use crate::measure::{disk_usage, own_peak_rss_bytes};
 use crate::projection::{RawStore, raw_replay};
+use crate::seed::{SeedConfig, Seeder};
 
 /// Messages per batch of the raw replay: the batch `motcua_views::rebuild` applies.
 pub const REPLAY_BATCH: usize = motcua_views::REBUILD_BATCH;
@@ -26,6 +27,27 @@ pub enum Child {
     /// `--raw`, replays the stream into a raw sled store) and prints one JSON line:
     /// `{elapsed_s, messages, events, peak_rss_bytes, disk_bytes}`.
     Rebuild(RebuildArgs),
+    /// Grows a province's stream on a running server to a number of events with the history
+    /// section's seeder (one message per command, event-time order), and prints one JSON line
+    /// with what it wrote: a stream to profile a rebuild or a projector against, run after run.
+    Seed(SeedArgs),
+}
+
+/// Arguments of `motcua bench-child seed`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SeedArgs {
+    /// The server to write to (a server of your own: never a production one).
+    #[arg(long)]
+    pub nats_url: String,
+    /// The province simulated (2-digit code).
+    #[arg(long, default_value = "79")]
+    pub province: String,
+    /// Events the stream should hold (`k`/`M` suffixes).
+    #[arg(long, value_parser = crate::parse_count)]
+    pub events: u64,
+    /// Seed of the simulation.
+    #[arg(long, default_value_t = crate::DEFAULT_SEED)]
+    pub seed: u64,
 }
 
 /// Arguments of `motcua bench-child rebuild`.
@@ -96,6 +118,20 @@ pub async fn run(child: Child) -> Result<(), BenchError> {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{line}").map_err(BenchError::io("writing the result"))?;
             out.flush().map_err(BenchError::io("writing the result"))?;
+            Ok(())
+        }
+        Child::Seed(args) => {
+            let config = SeedConfig::province(&args.province, args.seed)?;
+            let mut seeder = Seeder::new(&args.nats_url, config).await?;
+            let stats = seeder.grow_to(args.events).await?;
+            let line = serde_json::json!({
+                "events": stats.events,
+                "messages": stats.messages,
+                "dossiers": stats.dossiers,
+                "events_per_sec": stats.events_per_sec(),
+            });
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{line}").map_err(BenchError::io("writing the result"))?;
             Ok(())
         }
     }

@@ -106,9 +106,12 @@ pub struct Options {
     #[arg(long)]
     pub json: Option<PathBuf>,
     /// Seed of the simulated province.
-    #[arg(long, default_value_t = 2026)]
+    #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
 }
+
+/// The simulation seed of every section unless `--seed` says otherwise.
+pub const DEFAULT_SEED: u64 = 2026;
 
 impl Options {
     /// The sections to run.

@@ -16,8 +16,9 @@ use crate::error::{IntegrityProblem, ViewError};
 
 /// The page cache sled may keep for a views database. sled's default (1 GiB) alone would pass
 /// the 512 MiB a rebuild may take (SYSTEM.md §8); the views' hot pages (today's counters, the
-/// open dossiers' rows and index entries) fit in much less.
-pub const SLED_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+/// open dossiers' rows and index entries) fit in much less. 128 MiB rather than 256: a rebuild
+/// of 1 M events was no slower with it and peaked ~140 MiB lower (docs/benchmarks.md).
+pub const SLED_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
 /// How a views database is opened: the one sled configuration of the views (the benchmark's raw
 /// baseline opens its store the same way).
