@@ -82,7 +82,8 @@ pub use health::{Phase, ProjectorStats, ProjectorStatus, RebuildProgress};
 pub use history::{History, StoredCommit};
 pub use keys::RowDims;
 pub use projector::{
-    HealReport, Progress, Projector, ProjectorConfig, REBUILD_BATCH, catch_up, rebuild,
+    FILL_IN_TWO_PASSES_FROM, HealReport, Progress, Projector, ProjectorConfig, REBUILD_BATCH,
+    catch_up, rebuild,
 };
 pub use query::{ControlSlipRow, DossierDetail, ListItem, PauseRow, Scope, TimelineEntry};
 pub use report::{

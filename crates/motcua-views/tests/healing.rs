@@ -108,6 +108,46 @@ async fn a_clean_restart_resumes_from_the_checkpoint_without_rebuilding() {
     assert_eq!(p.views().digest().unwrap(), clean_digest(&s.log).await);
 }
 
+/// Empty views over a long enough stream are filled in two passes before the projector follows
+/// the stream: the same views as batch by batch, and not a heal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_views_over_a_long_stream_are_filled_in_two_passes() {
+    let s = server_with(11, 40).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut filled = config(&dir.path().join("filled"));
+    filled.fill_in_two_passes_from = Some(s.last);
+    let p = Projector::start(s.log.clone(), reference(), filled)
+        .await
+        .unwrap();
+    assert!(p.healed().is_none());
+    assert_eq!(p.views().checkpoint().unwrap(), s.last, "filled at start");
+    assert_eq!(
+        p.stats()
+            .rebuilds
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    let digest = p.views().digest().unwrap();
+    drop(p);
+
+    let mut batches = config(&dir.path().join("batches"));
+    batches.fill_in_two_passes_from = Some(s.last + 1);
+    let p = Projector::start(s.log.clone(), reference(), batches)
+        .await
+        .unwrap();
+    assert_eq!(
+        p.views().checkpoint().unwrap(),
+        0,
+        "one message short: not filled"
+    );
+    p.run_until(s.last).await.unwrap();
+    assert_eq!(
+        p.stats().commits.load(std::sync::atomic::Ordering::Relaxed),
+        s.last
+    );
+    assert_eq!(p.views().digest().unwrap(), digest);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn files_sled_cannot_open_are_recreated() {
     let s = server_with(3, 30).await;
