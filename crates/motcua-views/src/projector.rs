@@ -243,21 +243,8 @@ impl Projector {
                 stream_last,
                 "view store failed its integrity check; rebuilding from the stream"
             );
-            let shard = config.shard.clone();
-            stats.set_phase(Phase::Rebuilding);
             stats.rebuilds.fetch_add(1, Ordering::Relaxed);
-            let p = rebuild(&log, &views, |p| {
-                stats.rebuilding(p.seq, p.target);
-                tracing::info!(
-                    shard = %shard,
-                    seq = p.seq,
-                    target = p.target,
-                    events_per_sec = p.events_per_sec() as u64,
-                    "rebuilding"
-                );
-            })
-            .await?;
-            stats.set_phase(Phase::Starting);
+            let p = rebuild_at_start(&log, &views, &stats, &config.shard).await?;
             healed = Some(HealReport {
                 problem,
                 checkpoint_before,
@@ -277,20 +264,7 @@ impl Projector {
                 stream_last,
                 "empty views: filling them from the stream in two passes"
             );
-            stats.set_phase(Phase::Rebuilding);
-            let shard = config.shard.clone();
-            rebuild(&log, &views, |p| {
-                stats.rebuilding(p.seq, p.target);
-                tracing::info!(
-                    shard = %shard,
-                    seq = p.seq,
-                    target = p.target,
-                    events_per_sec = p.events_per_sec() as u64,
-                    "filling"
-                );
-            })
-            .await?;
-            stats.set_phase(Phase::Starting);
+            rebuild_at_start(&log, &views, &stats, &config.shard).await?;
         }
         let checkpoint = views.checkpoint()?;
         stats.set_checkpoint(checkpoint);
@@ -593,6 +567,30 @@ impl Projector {
             }
         }
     }
+}
+
+/// [`rebuild`] before a projector follows its stream, reported in `stats` (phase
+/// [`Phase::Rebuilding`], progress) and logged.
+async fn rebuild_at_start(
+    log: &EventLog,
+    views: &Views,
+    stats: &ProjectorStats,
+    shard: &Shard,
+) -> Result<Progress, ViewError> {
+    stats.set_phase(Phase::Rebuilding);
+    let p = rebuild(log, views, |p| {
+        stats.rebuilding(p.seq, p.target);
+        tracing::info!(
+            shard = %shard,
+            seq = p.seq,
+            target = p.target,
+            events_per_sec = p.events_per_sec() as u64,
+            "rebuilding"
+        );
+    })
+    .await?;
+    stats.set_phase(Phase::Starting);
+    Ok(p)
 }
 
 /// How often a running projector asks for the stream's last sequence (for the lag gauge).
