@@ -228,8 +228,17 @@ mod tests {
             "--raw",
         ])
         .unwrap();
-        let Child::Rebuild(args) = cli.child;
+        let Child::Rebuild(args) = cli.child else {
+            panic!("not the rebuild child: {:?}", cli.child);
+        };
         assert!(args.raw);
+        assert_eq!(args.province, "79");
+        let cli =
+            Cli::try_parse_from(["motcua", "seed", "--nats-url", "u", "--events", "1M"]).unwrap();
+        let Child::Seed(args) = cli.child else {
+            panic!("not the seed child: {:?}", cli.child);
+        };
+        assert_eq!(args.events, 1_000_000);
         assert_eq!(args.province, "79");
     }
 }
