@@ -333,7 +333,7 @@ impl<'v> Work<'v> {
         match admission {
             Admission::Applied(commit) => {
                 let n = commit.events.len() as u64;
-                let latest = commit.events.iter().map(|e| e.at).max();
+                let latest = commit.latest_at();
                 w.history.push_new(commit, msg.payload.clone());
                 // Derived once per dossier and batch, when the batch's writes are built.
                 w.changed = true;
@@ -752,7 +752,7 @@ impl Views {
                 match admit(&history, &mut folded, parked, &key, seq, &bytes, &reference) {
                     Admission::Applied(commit) => {
                         out.events += commit.events.len() as u64;
-                        out.latest = out.latest.max(commit.events.iter().map(|e| e.at).max());
+                        out.latest = out.latest.max(commit.latest_at());
                         out.commits += 1;
                         history.push_stored(commit);
                     }

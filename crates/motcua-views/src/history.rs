@@ -28,6 +28,13 @@ pub struct StoredCommit {
     pub events: Vec<Event>,
 }
 
+impl StoredCommit {
+    /// The time of its latest event.
+    pub fn latest_at(&self) -> Option<jiff::Timestamp> {
+        self.events.iter().map(|e| e.at).max()
+    }
+}
+
 /// A dossier's applied history.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
