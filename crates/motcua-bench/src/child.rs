@@ -129,6 +129,8 @@ pub async fn run(child: Child) -> Result<(), BenchError> {
                 "messages": stats.messages,
                 "dossiers": stats.dossiers,
                 "events_per_sec": stats.events_per_sec(),
+                "refused": stats.refused,
+                "skipped": stats.skipped,
             });
             let mut out = std::io::stdout().lock();
             writeln!(out, "{line}").map_err(BenchError::io("writing the result"))?;

@@ -322,6 +322,9 @@ impl Views {
         let days = self.inner.days;
         let u = unit.as_str();
         let period_end = days.end(to);
+        // Views holding an event later than `at` (another node's clock a little ahead) say
+        // nothing of what stood before it: they are judged at that event.
+        let at = self.latest_event_at()?.map_or(at, |latest| at.max(latest));
         let flows = self.sum_range(Family::Bieu06, u, from, to)?;
         let start = match from.yesterday() {
             Ok(y) => self.prefix(Family::Bieu06, u, y)?,
@@ -342,17 +345,6 @@ impl Views {
         }
         // The period has not ended: judge open dossiers at `at`. The running states give the
         // end of `at`'s day; the due-time indexes correct for what falls due later that day.
-        // Views holding an event later than `at` (another node's clock a little ahead) say
-        // nothing of what stood before it: they are judged at that event.
-        let at = match self.latest_event_at()? {
-            Some(latest) if latest > at => {
-                if period_end <= latest {
-                    return self.period(unit, from, to, latest);
-                }
-                latest
-            }
-            _ => at,
-        };
         let today = days.date(at);
         let end = self.prefix(Family::Bieu06, u, today)?;
         let midnight = days.end(today);
